@@ -1,0 +1,1 @@
+//! Typed, normalised indicators of compromise and other identifiers (CVE, ATT&CK, TLP).

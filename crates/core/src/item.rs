@@ -1,0 +1,1 @@
+//! Shared items (M2.1): threat information, analyses, countermeasures, best practices.

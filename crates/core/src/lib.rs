@@ -1,0 +1,19 @@
+//! tsunagu's domain: the types every other crate speaks and the rules that decide.
+//!
+//! Nothing here does I/O, awaits or knows SQL or HTTP: the server parses input into
+//! these types, asks the functions here what is allowed, and the store persists the
+//! result. Keeping the rules here lets property tests check them over random councils.
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod indicator;
+pub mod item;
+pub mod member;
+pub mod scope;
+pub mod text;
+pub mod user;
+pub mod view;
+
+pub use error::DomainError;

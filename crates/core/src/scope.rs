@@ -1,0 +1,1 @@
+//! Sharing scopes set by the provider (M2.2).
