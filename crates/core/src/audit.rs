@@ -53,35 +53,27 @@ pub struct AuditRecord {
     pub details: serde_json::Value,
 }
 
-/// Computes an entry's hash from its content and the previous hash. Fields are
-/// length-prefixed so no two different entries serialise alike.
-#[must_use]
-pub fn entry_hash(
-    prev_hash: &str,
-    seq: i64,
-    at_ms: i64,
-    actor_user: Option<&str>,
-    actor_member: Option<&str>,
-    action: &str,
-    target_type: &str,
-    target_id: &str,
-    details: &str,
-) -> String {
-    let mut h = Sha256::new();
-    let mut field = |b: &[u8]| {
-        h.update((b.len() as u64).to_be_bytes());
-        h.update(b);
-    };
-    field(prev_hash.as_bytes());
-    field(&seq.to_be_bytes());
-    field(&at_ms.to_be_bytes());
-    field(actor_user.unwrap_or("").as_bytes());
-    field(actor_member.unwrap_or("").as_bytes());
-    field(action.as_bytes());
-    field(target_type.as_bytes());
-    field(target_id.as_bytes());
-    field(details.as_bytes());
-    hex::encode(h.finalize())
+impl AuditEntry {
+    /// Computes the entry's hash from its content and `prev_hash` (not from `hash`).
+    /// Fields are length-prefixed so no two different entries serialise alike.
+    #[must_use]
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        let mut field = |b: &[u8]| {
+            h.update((b.len() as u64).to_be_bytes());
+            h.update(b);
+        };
+        field(self.prev_hash.as_bytes());
+        field(&self.seq.to_be_bytes());
+        field(&millis(self.at).to_be_bytes());
+        field(self.actor_user.as_deref().unwrap_or("").as_bytes());
+        field(self.actor_member.as_deref().unwrap_or("").as_bytes());
+        field(self.action.as_bytes());
+        field(self.target_type.as_bytes());
+        field(self.target_id.as_bytes());
+        field(self.details.as_bytes());
+        hex::encode(h.finalize())
+    }
 }
 
 /// Milliseconds since the Unix epoch, the precision the chain is computed at.
@@ -154,18 +146,7 @@ impl Verifier {
                 found: e.seq,
             });
         }
-        let expect = entry_hash(
-            &e.prev_hash,
-            e.seq,
-            millis(e.at),
-            e.actor_user.as_deref(),
-            e.actor_member.as_deref(),
-            &e.action,
-            &e.target_type,
-            &e.target_id,
-            &e.details,
-        );
-        if expect != e.hash {
+        if e.compute_hash() != e.hash {
             return Err(ChainBreak::Modified { seq: e.seq });
         }
         if e.prev_hash != self.prev_hash {
@@ -201,32 +182,20 @@ mod tests {
         let mut prev = GENESIS.to_owned();
         (1..=n)
             .map(|seq| {
-                let at = OffsetDateTime::from_unix_timestamp(1_700_000_000 + seq).unwrap();
-                let details = format!("{{\"n\":{seq}}}");
-                let hash = entry_hash(
-                    &prev,
+                let mut e = AuditEntry {
                     seq,
-                    millis(at),
-                    Some("u"),
-                    None,
-                    "member.approve",
-                    "member",
-                    "m",
-                    &details,
-                );
-                let e = AuditEntry {
-                    seq,
-                    at,
+                    at: OffsetDateTime::from_unix_timestamp(1_700_000_000 + seq).unwrap(),
                     actor_user: Some("u".into()),
                     actor_member: None,
                     action: "member.approve".into(),
                     target_type: "member".into(),
                     target_id: "m".into(),
-                    details,
+                    details: format!("{{\"n\":{seq}}}"),
                     prev_hash: prev.clone(),
-                    hash: hash.clone(),
+                    hash: String::new(),
                 };
-                prev = hash;
+                e.hash = e.compute_hash();
+                prev.clone_from(&e.hash);
                 e
             })
             .collect()
@@ -270,17 +239,7 @@ mod tests {
         // Rewriting an entry and its hash still breaks the link to the next one.
         let mut c = chain(5);
         c[1].action = "member.expel".into();
-        c[1].hash = entry_hash(
-            &c[1].prev_hash,
-            2,
-            millis(c[1].at),
-            Some("u"),
-            None,
-            "member.expel",
-            "member",
-            "m",
-            &c[1].details,
-        );
+        c[1].hash = c[1].compute_hash();
         assert_eq!(verify(&c, 5), Err(ChainBreak::Unlinked { seq: 3 }));
     }
 }

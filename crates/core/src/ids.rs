@@ -68,3 +68,7 @@ new_id!(
     /// A request to change a member's class.
     ClassRequestId
 );
+new_id!(
+    /// A shared item.
+    ItemId
+);

@@ -1,0 +1,267 @@
+//! `tsunagu`: serve the council, run the demo council, administer the database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tsunagu_server::demo::{self, DemoCredentials};
+use tsunagu_server::{AppState, Config, bootstrap, serve, shutdown_signal};
+use tsunagu_store::Store;
+
+/// tsunagu: cyber-threat information sharing and early warning for a national council.
+#[derive(Debug, Parser)]
+#[command(name = "tsunagu", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the council: the REST API on --listen, with the database in --data-dir
+    /// (embedded SQLite) or at --database-url (PostgreSQL). The first start creates
+    /// the secretariat, the coordinator and an `admin` user and prints how to log in.
+    Serve(ServeArgs),
+    /// Create a demo council in --data-dir when it is empty (about 250 members across
+    /// every sector, each with working logins and API tokens written to
+    /// DIR/demo-credentials.json), then serve it.
+    Demo(DemoArgs),
+    /// Administration of the database.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create the secretariat, the coordinator and the `admin` user now, and print the
+    /// one-time password and token (refuses if the council exists).
+    Bootstrap(DbArgs),
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and report the first modified, missing or unlinked entry.
+    /// Exits with status 1 when the chain is broken.
+    Verify(DbArgs),
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// Data directory holding the embedded SQLite database.
+    #[arg(long, env = "TSUNAGU_DATA_DIR", default_value = "./tsunagu-data")]
+    data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://…); overrides --data-dir.
+    #[arg(long, env = "TSUNAGU_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    async fn open(&self) -> Result<Store> {
+        match &self.database_url {
+            Some(url) => Store::open(url).await.context("opening the database"),
+            None => Store::open_data_dir(&self.data_dir)
+                .await
+                .with_context(|| format!("opening the database in {}", self.data_dir.display())),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "TSUNAGU_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Distinct steering-committee approvals needed to admit a member or change a class.
+    #[arg(long, env = "TSUNAGU_APPROVALS_REQUIRED", default_value_t = 2)]
+    approvals_required: usize,
+    /// Requests per minute per address on the public endpoints (application, login).
+    #[arg(long, env = "TSUNAGU_PUBLIC_RATE_PER_MINUTE", default_value_t = 20)]
+    public_rate_per_minute: u32,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Data directory of the demo council (created and populated when empty).
+    #[arg(long, env = "TSUNAGU_DATA_DIR", default_value = "./tsunagu-demo")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "TSUNAGU_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("TSUNAGU_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Serve(args) => run_serve(args).await,
+        Command::Demo(args) => run_demo(args).await,
+        Command::Admin { command } => match command {
+            AdminCommand::Bootstrap(db) => {
+                let store = db.open().await?;
+                match bootstrap::bootstrap(&store)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                {
+                    Some(first) => {
+                        print_first_login(&first);
+                        Ok(())
+                    }
+                    None => bail!("the council already exists; nothing was changed"),
+                }
+            }
+            AdminCommand::Audit {
+                command: AuditCommand::Verify(db),
+            } => {
+                let store = db.open().await?;
+                match store.verify_audit().await? {
+                    Ok(n) => {
+                        println!("audit log intact: {n} entries, every hash and link verified");
+                        Ok(())
+                    }
+                    Err(broken) => {
+                        eprintln!("AUDIT LOG BROKEN: {broken}");
+                        std::process::exit(1);
+                    }
+                }
+            }
+        },
+    }
+}
+
+fn print_first_login(first: &bootstrap::FirstLogin) {
+    println!("The council was created. Log in once with these and change the password:");
+    println!("  login:     {}", first.login);
+    println!("  password:  {}", first.password);
+    println!("  API token: {}", first.api_token);
+    println!("They are shown this once and stored only as hashes.");
+}
+
+async fn run_serve(args: ServeArgs) -> Result<()> {
+    let store = args.db.open().await?;
+    if let Some(first) = bootstrap::bootstrap(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        print_first_login(&first);
+    }
+    let config = Config {
+        approvals_required: args.approvals_required,
+        public_rate_per_minute: args.public_rate_per_minute,
+        ..Config::default()
+    };
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    run_until_signal(listener, store, config).await
+}
+
+async fn run_until_signal(listener: TcpListener, store: Store, config: Config) -> Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), "tsunagu is serving");
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.cancel();
+    });
+    serve(listener, AppState::new(store.clone(), config), shutdown).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn run_demo(args: DemoArgs) -> Result<()> {
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let store = Store::open_data_dir(&args.data_dir)
+        .await
+        .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+    let path = args.data_dir.join("demo-credentials.json");
+    let creds = if store.meta(bootstrap::BOOTSTRAPPED).await?.is_none() {
+        println!("Creating the demo council in {} …", args.data_dir.display());
+        let creds = demo::populate(&store, &base_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        demo::write_credentials(&path, &creds)?;
+        creds
+    } else {
+        let mut creds = read_credentials(&path)?;
+        creds.base_url.clone_from(&base_url);
+        demo::write_credentials(&path, &creds)?;
+        creds
+    };
+    print_demo_banner(&creds, &path);
+    run_until_signal(listener, store, Config::default()).await
+}
+
+fn read_credentials(path: &Path) -> Result<DemoCredentials> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "{} is missing: this data directory was not made by `tsunagu demo`",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
+}
+
+fn print_demo_banner(creds: &DemoCredentials, path: &Path) {
+    let find = |role: &str| {
+        creds
+            .members
+            .iter()
+            .find(|m| m.roles.iter().any(|r| r == role))
+    };
+    println!();
+    println!("tsunagu demo council: {} members", creds.members.len());
+    println!(
+        "  API:          {}/api/v1  (OpenAPI: {}/api/v1/openapi.json)",
+        creds.base_url, creds.base_url
+    );
+    println!("  credentials:  {} (mode 0600)", path.display());
+    for role in ["coordinator", "secretariat"] {
+        if let Some(u) = find(role).and_then(|m| m.users.first()) {
+            println!("  {role:<12}  login {}  password {}", u.login, u.password);
+            println!(
+                "  {:<12}  curl -H 'Authorization: Bearer {}' {}/api/v1/me",
+                "", u.api_token, creds.base_url
+            );
+        }
+    }
+    println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,407 @@
+//! The demo council: a realistic membership across every sector, with a login and an
+//! API token for every member, so a newcomer sees each feature in the first minute.
+//!
+//! Organisation names are invented (syllables that no real company uses); secrets are
+//! random per data directory, never built into the binary.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::task::JoinSet;
+use tsunagu_core::member::{MemberClass, Sector, SpecialRole};
+use tsunagu_core::user::UserRole;
+use tsunagu_store::Store;
+
+use crate::auth::hash_password;
+use crate::bootstrap::{BOOTSTRAPPED, Founding, found_member, found_user, random_password};
+use crate::error::{ApiError, ApiResult};
+
+/// `demo-credentials.json`: every demo member with its users' logins, passwords and tokens.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct DemoCredentials {
+    /// Where the server listens.
+    pub base_url: String,
+    /// The members.
+    pub members: Vec<DemoMember>,
+}
+
+/// One demo member.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct DemoMember {
+    /// Member id.
+    pub id: String,
+    /// Real (invented) name.
+    pub name: String,
+    /// Pseudonym.
+    pub pseudonym: String,
+    /// class1, class2 or general.
+    pub class: String,
+    /// coordinator, secretariat, committee, regulator.
+    pub roles: Vec<String>,
+    /// Sector id.
+    pub sector: String,
+    /// Foreign-affiliated.
+    pub foreign_affiliated: bool,
+    /// Its users.
+    pub users: Vec<DemoUser>,
+}
+
+/// One demo user.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct DemoUser {
+    /// Login.
+    pub login: String,
+    /// Password.
+    pub password: String,
+    /// admin, analyst or viewer.
+    pub role: String,
+    /// API token.
+    pub api_token: String,
+}
+
+const FIRST: &[&str] = &[
+    "Kuronagi",
+    "Sorahashi",
+    "Zenkiro",
+    "Hamuteru",
+    "Yorikaze",
+    "Mitsurabe",
+    "Okuzane",
+    "Tamayuri",
+    "Shiganoto",
+    "Fuyukumo",
+    "Nagiramu",
+    "Hotarube",
+    "Izunaki",
+    "Kagemori",
+    "Rendaisu",
+    "Umisaka",
+    "Wakatsuge",
+    "Gyokuren",
+    "Tobinase",
+    "Aokirime",
+];
+const SECOND: &[&str] = &[
+    "", "Hoshi", "Nami", "Kiri", "Tsuru", "Mine", "Sato", "Kawa", "Yama", "Mori", "Hara", "Shima",
+];
+
+fn sector_suffix(s: Sector) -> &'static str {
+    match s {
+        Sector::InformationCommunication => "Tsushin",
+        Sector::Finance => "Bank",
+        Sector::Aviation => "Airways",
+        Sector::Railway => "Railway",
+        Sector::Electricity => "Denryoku",
+        Sector::Gas => "Gas",
+        Sector::GovernmentServices => "Gyosei Services",
+        Sector::Medical => "Medical Centre",
+        Sector::Water => "Waterworks",
+        Sector::Logistics => "Logistics",
+        Sector::Credit => "Card",
+        Sector::Petroleum => "Sekiyu",
+        Sector::Chemical => "Kagaku",
+        Sector::NationalGovernment => "Agency",
+        Sector::LocalGovernment => "Prefecture",
+        Sector::SecurityVendor => "Cyberworks",
+        Sector::Academia => "Institute of Technology",
+        Sector::Other => "Holdings",
+    }
+}
+
+/// The i-th invented organisation name in `sector`; distinct for distinct i below 240.
+fn org_name(i: usize, sector: Sector) -> String {
+    let first = FIRST[i % FIRST.len()];
+    let second = SECOND[(i / FIRST.len()) % SECOND.len()].to_lowercase();
+    format!("{first}{second} {}", sector_suffix(sector))
+}
+
+/// The five critical-infrastructure regulators of seed 002 and the sectors they oversee.
+fn regulators() -> Vec<(&'static str, Vec<Sector>)> {
+    vec![
+        (
+            "Demo Regulator: Financial Services (金融庁)",
+            vec![Sector::Finance, Sector::Credit],
+        ),
+        (
+            "Demo Regulator: Internal Affairs and Communications (総務省)",
+            vec![
+                Sector::InformationCommunication,
+                Sector::GovernmentServices,
+                Sector::LocalGovernment,
+            ],
+        ),
+        (
+            "Demo Regulator: Health, Labour and Welfare (厚生労働省)",
+            vec![Sector::Medical, Sector::Water],
+        ),
+        (
+            "Demo Regulator: Economy, Trade and Industry (経済産業省)",
+            vec![
+                Sector::Electricity,
+                Sector::Gas,
+                Sector::Chemical,
+                Sector::Credit,
+                Sector::Petroleum,
+            ],
+        ),
+        (
+            "Demo Regulator: Land, Infrastructure, Transport and Tourism (国土交通省)",
+            vec![Sector::Aviation, Sector::Railway, Sector::Logistics],
+        ),
+    ]
+}
+
+/// The membership of the demo council, before secrets are made.
+fn plan() -> Vec<(Founding, Vec<UserRole>)> {
+    let mut out = Vec::new();
+    let one = |name: &str, class, roles: &[SpecialRole], sector, category: &str| Founding {
+        name: name.to_owned(),
+        class,
+        roles: roles.iter().copied().collect(),
+        sector,
+        category: category.to_owned(),
+        foreign_affiliated: false,
+        regulator_of: BTreeSet::new(),
+    };
+    out.push((
+        one(
+            "Tsunagu Coordination Centre",
+            MemberClass::Class1,
+            &[SpecialRole::Coordinator, SpecialRole::Committee],
+            Sector::Other,
+            "coordinator",
+        ),
+        vec![UserRole::Admin, UserRole::Analyst],
+    ));
+    out.push((
+        one(
+            "Council Secretariat",
+            MemberClass::Class1,
+            &[SpecialRole::Secretariat, SpecialRole::Committee],
+            Sector::NationalGovernment,
+            "secretariat",
+        ),
+        vec![UserRole::Admin],
+    ));
+    for (name, sectors) in regulators() {
+        let mut f = one(
+            name,
+            MemberClass::General,
+            &[SpecialRole::Regulator],
+            Sector::NationalGovernment,
+            "ministry",
+        );
+        f.regulator_of = sectors.into_iter().collect();
+        out.push((f, vec![UserRole::Admin]));
+    }
+    let vendors = [
+        Sector::SecurityVendor,
+        Sector::SecurityVendor,
+        Sector::SecurityVendor,
+        Sector::Academia,
+    ];
+    for i in 0..10 {
+        let sector = if i < 8 {
+            vendors[i % 4]
+        } else {
+            Sector::InformationCommunication
+        };
+        let mut f = one(
+            &org_name(i, sector),
+            MemberClass::Class1,
+            &[],
+            sector,
+            "expert",
+        );
+        if i < 3 {
+            f.roles.insert(SpecialRole::Committee);
+        }
+        f.foreign_affiliated = i == 9;
+        out.push((f, vec![UserRole::Admin, UserRole::Analyst]));
+    }
+    let ci: Vec<Sector> = Sector::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_critical_infrastructure())
+        .collect();
+    for i in 0..30 {
+        let sector = ci[i % ci.len()];
+        let mut f = one(
+            &org_name(10 + i, sector),
+            MemberClass::Class2,
+            &[],
+            sector,
+            "operator",
+        );
+        f.foreign_affiliated = i % 11 == 4;
+        out.push((
+            f,
+            vec![UserRole::Admin, UserRole::Analyst, UserRole::Viewer],
+        ));
+    }
+    for i in 0..200 {
+        let sector = Sector::ALL[i % Sector::ALL.len()];
+        let mut f = one(
+            &org_name(40 + i, sector),
+            MemberClass::General,
+            &[],
+            sector,
+            "member",
+        );
+        f.foreign_affiliated = i % 37 == 5;
+        out.push((f, vec![UserRole::Admin]));
+    }
+    out
+}
+
+fn slug(name: &str, i: usize) -> String {
+    let base: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect::<String>()
+        .to_lowercase();
+    if base.is_empty() {
+        format!("member{i:03}")
+    } else {
+        format!("{base}{i:03}")
+    }
+}
+
+/// Creates the demo council in an empty database and returns every credential.
+///
+/// # Errors
+/// When the database already holds a council, or on database failure.
+pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredentials> {
+    if store.meta(BOOTSTRAPPED).await?.is_some() {
+        return Err(ApiError::Conflict(
+            "the database already holds a council".into(),
+        ));
+    }
+    let plan = plan();
+    // Hash every password first, in parallel and outside the transaction.
+    let mut jobs = JoinSet::new();
+    for (mi, (_, roles)) in plan.iter().enumerate() {
+        for (ui, _) in roles.iter().enumerate() {
+            let password = random_password();
+            jobs.spawn(async move {
+                (
+                    mi,
+                    ui,
+                    hash_password(password.clone()).await.map(|h| (password, h)),
+                )
+            });
+        }
+    }
+    let mut hashed = std::collections::HashMap::new();
+    while let Some(done) = jobs.join_next().await {
+        let (mi, ui, r) = done.map_err(|e| ApiError::Internal(e.to_string()))?;
+        hashed.insert((mi, ui), r?);
+    }
+    let mut tx = store.begin().await?;
+    let mut members = Vec::with_capacity(plan.len());
+    for (mi, (founding, roles)) in plan.into_iter().enumerate() {
+        let m = found_member(&mut tx, founding).await?;
+        let mut users = Vec::new();
+        for (ui, role) in roles.into_iter().enumerate() {
+            let (password, hash) = hashed
+                .remove(&(mi, ui))
+                .ok_or_else(|| ApiError::Internal("missing demo password".into()))?;
+            let login = match (
+                m.has_role(SpecialRole::Coordinator),
+                m.has_role(SpecialRole::Secretariat),
+            ) {
+                (true, _) => format!("coordinator-{}", role.as_str()),
+                (_, true) => format!("secretariat-{}", role.as_str()),
+                _ => format!("{}-{}", slug(&m.name, mi), role.as_str()),
+            };
+            let api_token = found_user(&mut tx, m.id, &login, role, &hash).await?;
+            users.push(DemoUser {
+                login,
+                password,
+                role: role.as_str().to_owned(),
+                api_token,
+            });
+        }
+        members.push(DemoMember {
+            id: m.id.to_string(),
+            name: m.name.clone(),
+            pseudonym: m.pseudonym.clone(),
+            class: m.class.as_str().to_owned(),
+            roles: m.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            sector: m.sector.as_str().to_owned(),
+            foreign_affiliated: m.foreign_affiliated,
+            users,
+        });
+    }
+    tx.set_meta(
+        BOOTSTRAPPED,
+        &OffsetDateTime::now_utc().unix_timestamp().to_string(),
+    )
+    .await?;
+    tx.set_meta("demo", "true").await?;
+    tx.commit().await?;
+    Ok(DemoCredentials {
+        base_url: base_url.to_owned(),
+        members,
+    })
+}
+
+/// Writes the credentials readable by the owner only (mode 0600).
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn write_credentials(path: &Path, creds: &DemoCredentials) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(
+        serde_json::to_string_pretty(creds)
+            .map_err(std::io::Error::other)?
+            .as_bytes(),
+    )?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_plan_is_a_realistic_council() {
+        let p = plan();
+        let count = |c| p.iter().filter(|(f, _)| f.class == c).count();
+        assert_eq!(count(MemberClass::Class1), 12);
+        assert_eq!(count(MemberClass::Class2), 30);
+        assert_eq!(count(MemberClass::General), 205);
+        let names: BTreeSet<_> = p.iter().map(|(f, _)| f.name.clone()).collect();
+        assert_eq!(names.len(), p.len(), "names are distinct");
+        let sectors: BTreeSet<_> = p.iter().map(|(f, _)| f.sector).collect();
+        assert_eq!(
+            sectors.len(),
+            Sector::ALL.len(),
+            "every sector is represented"
+        );
+        assert!(p.iter().any(|(f, _)| f.foreign_affiliated));
+        assert_eq!(
+            p.iter()
+                .filter(|(f, _)| f.roles.contains(&SpecialRole::Regulator))
+                .count(),
+            5
+        );
+        assert!(p.iter().all(|(_, users)| users.contains(&UserRole::Admin)));
+    }
+}

@@ -1,0 +1,221 @@
+//! tsunagu's HTTP server: the REST API, authentication, the council's lifecycle flows,
+//! first-start bootstrap and the demo council.
+//!
+//! Handlers authenticate, parse input into core's types, ask core what is allowed and
+//! persist through the store; they hold no business rule of their own.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod ratelimit;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tsunagu_core::audit::AuditRecord;
+use tsunagu_core::user::Viewer;
+use tsunagu_store::Store;
+use utoipa::OpenApi;
+
+use crate::error::{ApiError, problem};
+use crate::ratelimit::Limits;
+
+/// Settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Distinct steering-committee approvals needed to carry an application or class change.
+    pub approvals_required: usize,
+    /// Requests per minute per address on public endpoints (application, activation, login).
+    pub public_rate_per_minute: u32,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            approvals_required: 2,
+            public_rate_per_minute: 20,
+            body_limit: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+/// The shared application state.
+pub struct App {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub config: Config,
+    /// Rate limits of public endpoints.
+    pub limits: Limits,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state over an opened store.
+    #[must_use]
+    pub fn new(store: Store, config: Config) -> Self {
+        let limits = Limits::new(config.public_rate_per_minute);
+        Self(Arc::new(App {
+            store,
+            config,
+            limits,
+        }))
+    }
+}
+
+/// Builds an audit record for an action by `actor` (`None`: the public or the system).
+#[must_use]
+pub fn audit_by(
+    actor: Option<&Viewer>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: serde_json::Value,
+) -> AuditRecord {
+    AuditRecord {
+        actor_user: actor.map(|v| v.user.id.to_string()),
+        actor_member: actor.map(|v| v.member.id.to_string()),
+        action: action.to_owned(),
+        target_type: target_type.to_owned(),
+        target_id: target_id.to_owned(),
+        details,
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi::ApiDoc::openapi())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Turns the framework's own plain-text rejections (wrong method, and any other
+/// client error without a body type) into problem+json.
+async fn problem_for_bare_errors(req: Request, next: axum::middleware::Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let detail = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "this method is not allowed on this path".to_owned(),
+            StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large".to_owned(),
+            StatusCode::REQUEST_TIMEOUT => "the request took too long".to_owned(),
+            s => s.canonical_reason().unwrap_or("error").to_owned(),
+        };
+        let mut p = problem(status, detail);
+        for (k, v) in resp.headers() {
+            if k != axum::http::header::CONTENT_TYPE && k != axum::http::header::CONTENT_LENGTH {
+                p.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        return p;
+    }
+    resp
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .merge(api::router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(problem_for_bare_errors))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(tracing::Level::INFO)).make_span_with(|req: &Request| {
+            let path = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or(req.uri().path(), MatchedPath::as_str);
+            let id = req
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|r| r.header_value().to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path, request_id = id, user = tracing::field::Empty)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` is cancelled; in-flight requests are
+/// allowed to finish.
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+/// Resolves when the process gets SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

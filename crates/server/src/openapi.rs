@@ -1,0 +1,39 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{api, auth};
+
+/// The API description served at `/api/v1/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tsunagu API", description = "Cyber-threat information sharing and early warning for the council's members."),
+    paths(
+        api::sectors,
+        api::members::apply, api::members::list_applications, api::members::approve_application,
+        api::members::reject_application, api::members::activate, api::members::list_members,
+        api::members::get_member, api::members::request_class_change, api::members::list_class_requests,
+        api::members::approve_class_request, api::members::reject_class_request,
+        api::members::task_force_approval, api::members::expel, api::members::withdraw,
+        api::members::set_roles, api::members::set_settings, api::members::list_users,
+        api::members::create_user, api::members::disable_user,
+        api::audit::list,
+        auth::login, auth::me, auth::create_token, auth::list_tokens, auth::revoke_token,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

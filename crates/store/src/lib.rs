@@ -1,0 +1,226 @@
+//! tsunagu's persistence behind one interface.
+//!
+//! Both backends are driven through sqlx's `Any` driver with the same SQL (numbered
+//! `$n` parameters, which SQLite accepts too); only the migrations differ per backend.
+//! Every write that changes membership, roles or tokens runs in a [`Tx`], which first
+//! takes the audit chain's head row: that serialises writers on both backends, so the
+//! audit entry is chained and committed in the same transaction as the change.
+#![deny(missing_docs)]
+
+mod audit;
+mod members;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use time::OffsetDateTime;
+
+pub use audit::AuditPage;
+pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
+pub use users::{NewToken, TokenRow, UserWithHash};
+
+/// Which database is underneath.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (the default).
+    Sqlite,
+    /// PostgreSQL (scale-out).
+    Postgres,
+}
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or refused a statement.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored row could not be read back into a domain type.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// A unique constraint refused the write.
+    #[error("already exists")]
+    Duplicate,
+}
+
+impl StoreError {
+    fn from_write(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => Self::Duplicate,
+            _ => Self::Database(e),
+        }
+    }
+}
+
+/// Result alias for the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database: a pool and the backend it talks to.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The SQLite database file inside a data directory.
+pub const SQLITE_FILE: &str = "tsunagu.db";
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database in `dir` and migrates it.
+    ///
+    /// # Errors
+    /// When the directory cannot be created or the database opened or migrated.
+    pub async fn open_data_dir(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join(SQLITE_FILE).display());
+        Self::open(&url).await
+    }
+
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and migrates it.
+    ///
+    /// # Errors
+    /// When the URL names another database, or connecting or migrating fails.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Database(sqlx::Error::Configuration(
+                "the database URL must start with sqlite:// or postgres://".into(),
+            )));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 30000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// The backend in use.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for read queries.
+    #[must_use]
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction holding the audit head, so that changes and their
+    /// audit entries are serialised and committed together.
+    ///
+    /// # Errors
+    /// When the database cannot start the transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        Ok(Tx { tx })
+    }
+
+    /// Reads a value from the key/value meta table.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction: see [`Store::begin`]. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+}
+
+impl Tx {
+    /// Commits every change and audit entry made in the transaction.
+    ///
+    /// # Errors
+    /// When the commit fails; nothing is then written.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a value in the key/value meta table.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
+    tsunagu_core::audit::millis(t)
+}
+
+pub(crate) fn from_ms(ms: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {ms}: {e}")))
+}
+
+pub(crate) fn parse_id<T: FromStr>(s: &str) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
+}
+
+pub(crate) fn parse_enum<T>(s: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+    f(s).ok_or_else(|| StoreError::Corrupt(format!("unknown value {s:?}")))
+}
+
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("json {s:?}: {e}")))
+}
