@@ -598,4 +598,28 @@ pub(crate) mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_generator_makes_narrowings_and_widenings() {
+        // Guards against the properties above passing vacuously: many generated pairs
+        // must be narrowings that still reach someone, and many must widen.
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut narrowing, mut widening) = (0, 0);
+        for _ in 0..256 {
+            let (council, wide, candidate, sector) =
+                arb_pair().new_tree(&mut runner).unwrap().current();
+            let reaches_someone = council.iter().any(|m| in_scope(&candidate, sector, m));
+            if candidate.is_narrowing_of(&wide) && reaches_someone {
+                narrowing += 1;
+            }
+            if council
+                .iter()
+                .any(|m| in_scope(&candidate, sector, m) && !in_scope(&wide, sector, m))
+            {
+                widening += 1;
+            }
+        }
+        assert!(narrowing >= 30 && widening >= 30, "{narrowing} {widening}");
+    }
 }

@@ -1,0 +1,235 @@
+//! Test harness: a real server on port 0 over a fresh database of either backend.
+#![allow(dead_code, missing_docs, unreachable_pub)]
+
+use std::net::SocketAddr;
+
+use serde_json::Value;
+use sqlx::Connection;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tsunagu_server::{AppState, Config};
+use tsunagu_store::Store;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub db_url: String,
+    shutdown: CancellationToken,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+/// The PostgreSQL server tests use, if any: `TSUNAGU_TEST_DATABASE_URL`.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("TSUNAGU_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("TSUNAGU_REQUIRE_POSTGRES").is_err(),
+                "TSUNAGU_REQUIRE_POSTGRES is set but TSUNAGU_TEST_DATABASE_URL is not"
+            );
+            eprintln!(
+                "\n*** SKIPPED on PostgreSQL: TSUNAGU_TEST_DATABASE_URL is not set. \
+                 Run scripts/test to test both backends. ***\n"
+            );
+            None
+        }
+    }
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
+    format!("{prefix}/{db}{query}")
+}
+
+/// A fresh, empty database URL of the given backend, and what to clean up.
+pub async fn fresh_db(
+    db: Db,
+) -> Option<(String, Option<tempfile::TempDir>, Option<(String, String)>)> {
+    match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+            Some((url, Some(dir), None))
+        }
+        Db::Postgres => {
+            let admin_url = postgres_url()?;
+            sqlx::any::install_default_drivers();
+            let name = format!("tsunagu_t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            conn.close().await.ok();
+            Some((
+                with_database(&admin_url, &name),
+                None,
+                Some((admin_url, name)),
+            ))
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database; `None` when the backend is unavailable.
+    pub async fn spawn(db: Db) -> Option<Self> {
+        let config = Config {
+            public_rate_per_minute: 10_000,
+            ..Config::default()
+        };
+        Self::spawn_with(db, config).await
+    }
+
+    pub async fn spawn_with(db: Db, config: Config) -> Option<Self> {
+        let (db_url, dir, pg_drop) = fresh_db(db).await?;
+        let store = Store::open(&db_url).await.expect("open store");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let state = AppState::new(store.clone(), config);
+        let token = shutdown.clone();
+        tokio::spawn(async move { tsunagu_server::serve(listener, state, token).await });
+        Some(Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            store,
+            db_url,
+            shutdown,
+            _dir: dir,
+            pg_drop,
+        })
+    }
+
+    /// Stops the server and drops a PostgreSQL test database.
+    pub async fn finish(mut self) {
+        self.shutdown.cancel();
+        self.store.close().await;
+        if let Some((admin, name)) = self.pg_drop.take() {
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request and returns status and JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let (status, _, v) = self.call_full(method, path, token, body).await;
+        (status, v)
+    }
+
+    pub async fn call_full(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut req = self
+            .client
+            .request(method.parse().expect("method"), self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if status >= 400 {
+            let ct = headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert_eq!(
+                ct, "application/problem+json",
+                "{method} {path} -> {status}: {v}"
+            );
+            assert_eq!(v["status"], status, "problem status matches");
+            assert!(
+                v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "problem has a detail"
+            );
+        }
+        (status, headers, v)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call("POST", path, token, Some(body)).await
+    }
+
+    /// The number of audit entries so far.
+    pub async fn audit_len(&self) -> i64 {
+        sqlx::query_scalar::<_, i64>("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_one(self.store.pool())
+            .await
+            .expect("audit head")
+    }
+}
+
+/// Defines `sqlite_<name>` and `postgres_<name>` tests running `async fn <name>(TestApp)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::common::TestApp::spawn($crate::common::Db::Sqlite).await.expect("sqlite");
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::common::TestApp::spawn($crate::common::Db::Postgres).await else { return };
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+    };
+}
