@@ -182,7 +182,9 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
 }
 
 async fn run_until_signal(listener: TcpListener, store: Store, config: Config) -> Result<()> {
-    tracing::info!(addr = %listener.local_addr()?, backend = ?store.backend(), "tsunagu is serving");
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?store.backend(), "tsunagu is serving");
+    println!("listening on http://{addr}");
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {

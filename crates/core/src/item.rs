@@ -686,7 +686,10 @@ mod tests {
     #[test]
     fn list_limits() {
         let many: Vec<_> = (0..=MAX_INDICATORS)
-            .map(|i| serde_json::json!({"type": "ipv4", "value": format!("10.0.{}.{}", i / 256, i % 256)}))
+            .map(|i| {
+                let value = format!("10.0.{}.{}", i / 256, i % 256);
+                serde_json::json!({"type": "ipv4", "value": value})
+            })
             .collect();
         assert_eq!(
             err(serde_json::json!({"indicators": many})),

@@ -633,7 +633,8 @@ mod tests {
                 let mut viewer = as_viewer(m);
                 viewer.user.disabled = *off;
                 let got = view(&item, &viewer);
-                prop_assert_eq!(got.as_ref().map(|v| v.audience), expected_audience(&item, &viewer));
+                let expected = expected_audience(&item, &viewer);
+                prop_assert_eq!(got.as_ref().map(|v| v.audience), expected);
 
                 // (1) Only enabled users of active members see anything.
                 if *off || !m.is_active() {
@@ -672,7 +673,8 @@ mod tests {
                 }
                 // (4) General members see confirmed countermeasures and best practices.
                 if m.class == MemberClass::General {
-                    prop_assert!(matches!(c.kind, ItemKind::Countermeasure | ItemKind::BestPractice));
+                    let kind = c.kind;
+                    prop_assert!(matches!(kind, ItemKind::Countermeasure | ItemKind::BestPractice));
                     prop_assert_eq!(c.confidence, Confidence::Confirmed);
                 }
                 // (5) Opting out keeps confidential and unconfirmed items away.
@@ -687,8 +689,10 @@ mod tests {
                 // (7) Out of scope, excluded or an excluded regulator: not found.
                 prop_assert!(reaches(&c.scope, item.provider_sector, m));
                 prop_assert!(!c.scope.excluded.contains(&m.id));
-                prop_assert!(!(c.scope.exclude_all_regulators && m.has_role(SpecialRole::Regulator)));
-                prop_assert!(!(c.scope.exclude_regulators_of_my_sector && m.regulates(item.provider_sector)));
+                let regulator = m.has_role(SpecialRole::Regulator);
+                prop_assert!(!(c.scope.exclude_all_regulators && regulator));
+                let mine = m.regulates(item.provider_sector);
+                prop_assert!(!(c.scope.exclude_regulators_of_my_sector && mine));
                 // (8) The provider's sector only when the provider shows it.
                 prop_assert_eq!(object.get("provider_sector").is_some(), c.show_provider_sector);
             }

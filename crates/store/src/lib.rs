@@ -9,6 +9,8 @@
 
 mod audit;
 mod members;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod users;
 
 use std::path::Path;

@@ -4,86 +4,21 @@
 use std::net::SocketAddr;
 
 use serde_json::Value;
-use sqlx::Connection;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tsunagu_server::{AppState, Config};
 use tsunagu_store::Store;
 
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Sqlite,
-    Postgres,
-}
+pub use tsunagu_store::testing::Db;
+use tsunagu_store::testing::TestDb;
 
 /// A running server and a client for it.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
-    pub db_url: String,
     shutdown: CancellationToken,
-    _dir: Option<tempfile::TempDir>,
-    pg_drop: Option<(String, String)>,
-}
-
-/// The PostgreSQL server tests use, if any: `TSUNAGU_TEST_DATABASE_URL`.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("TSUNAGU_TEST_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("TSUNAGU_REQUIRE_POSTGRES").is_err(),
-                "TSUNAGU_REQUIRE_POSTGRES is set but TSUNAGU_TEST_DATABASE_URL is not"
-            );
-            eprintln!(
-                "\n*** SKIPPED on PostgreSQL: TSUNAGU_TEST_DATABASE_URL is not set. \
-                 Run scripts/test to test both backends. ***\n"
-            );
-            None
-        }
-    }
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let (prefix, _) = base.rsplit_once('/').unwrap_or((base, ""));
-    format!("{prefix}/{db}{query}")
-}
-
-/// A fresh, empty database URL of the given backend, and what to clean up.
-pub async fn fresh_db(
-    db: Db,
-) -> Option<(String, Option<tempfile::TempDir>, Option<(String, String)>)> {
-    match db {
-        Db::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-            Some((url, Some(dir), None))
-        }
-        Db::Postgres => {
-            let admin_url = postgres_url()?;
-            sqlx::any::install_default_drivers();
-            let name = format!("tsunagu_t_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::AnyConnection::connect(&admin_url)
-                .await
-                .expect("connect to PostgreSQL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            conn.close().await.ok();
-            Some((
-                with_database(&admin_url, &name),
-                None,
-                Some((admin_url, name)),
-            ))
-        }
-    }
+    db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -97,8 +32,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: Db, config: Config) -> Option<Self> {
-        let (db_url, dir, pg_drop) = fresh_db(db).await?;
-        let store = Store::open(&db_url).await.expect("open store");
+        let db = TestDb::new(db).await?;
+        let store = Store::open(&db.url).await.expect("open store");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
@@ -109,10 +44,8 @@ impl TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             store,
-            db_url,
             shutdown,
-            _dir: dir,
-            pg_drop,
+            db: Some(db),
         })
     }
 
@@ -120,14 +53,8 @@ impl TestApp {
     pub async fn finish(mut self) {
         self.shutdown.cancel();
         self.store.close().await;
-        if let Some((admin, name)) = self.pg_drop.take() {
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+        if let Some(db) = self.db.take() {
+            db.cleanup().await;
         }
     }
 

@@ -1,0 +1,377 @@
+//! The `tsunagu` binary as operators use it: serve with first-start bootstrap, graceful
+//! SIGTERM, the demo council and its credentials file, and audit-chain verification
+//! that catches a database edited behind the server's back.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+use tsunagu_store::testing::{Db, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tsunagu");
+
+/// A running `tsunagu` process and the lines it printed up to "listening on".
+struct Running {
+    child: Child,
+    base: String,
+    printed: Vec<String>,
+}
+
+fn start(args: &[&str]) -> Running {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("TSUNAGU_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tsunagu");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut printed = Vec::new();
+    let mut base = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(url) = line.strip_prefix("listening on ") {
+            base = Some(url.to_owned());
+            break;
+        }
+        printed.push(line);
+    }
+    Running {
+        child,
+        base: base.expect("the server said where it listens"),
+        printed,
+    }
+}
+
+impl Running {
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        self.child.wait().expect("wait")
+    }
+}
+
+fn printed_value(lines: &[String], key: &str) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_owned()))
+        .unwrap_or_else(|| panic!("{key} was printed in {lines:?}"))
+}
+
+#[tokio::test]
+async fn serve_bootstraps_then_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        data.join("tsunagu.db").exists(),
+        "the data dir and SQLite database were created"
+    );
+    let password = printed_value(&server.printed, "password:");
+    let token = printed_value(&server.printed, "API token:");
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let me: Value = client
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["login"], "admin");
+    assert!(
+        me["member"]["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("secretariat"))
+    );
+    let login = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"login": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 201);
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM ends the server cleanly: {status:?}"
+    );
+
+    // A second start does not bootstrap again and keeps the data.
+    let again = start(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!again.printed.iter().any(|l| l.contains("password:")));
+    let me = client
+        .get(format!("{}/api/v1/me", again.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert!(again.terminate().success());
+}
+
+#[tokio::test]
+async fn demo_writes_working_credentials_for_every_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let demo = start(&[
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let path = data.join("demo-credentials.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "credentials are readable by the owner only");
+    }
+    let creds: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(creds["base_url"], demo.base.as_str());
+    let members = creds["members"].as_array().unwrap();
+    let count = |class: &str| members.iter().filter(|m| m["class"] == class).count();
+    assert!(count("class1") >= 10 && count("class2") >= 30 && count("general") >= 200);
+    let with_role = |role: &str| {
+        members
+            .iter()
+            .filter(|m| m["roles"].as_array().unwrap().contains(&json!(role)))
+            .count()
+    };
+    assert_eq!(with_role("coordinator"), 1);
+    assert_eq!(with_role("secretariat"), 1);
+    assert_eq!(with_role("regulator"), 5);
+    assert!(with_role("committee") >= 2);
+    assert!(members.iter().any(|m| m["foreign_affiliated"] == true));
+    let client = reqwest::Client::new();
+    let mut checked_passwords = 0;
+    for m in members {
+        for key in [
+            "id",
+            "name",
+            "pseudonym",
+            "class",
+            "sector",
+            "foreign_affiliated",
+        ] {
+            assert!(m.get(key).is_some(), "{key} in {m}");
+        }
+        let users = m["users"].as_array().unwrap();
+        assert!(!users.is_empty());
+        for u in users {
+            let me: Value = client
+                .get(format!("{}/api/v1/me", demo.base))
+                .bearer_auth(u["api_token"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                me["user"]["login"], u["login"],
+                "the token of {} works",
+                u["login"]
+            );
+            assert_eq!(me["member"]["id"], m["id"]);
+        }
+        // Passwords are checked on a sample: login is rate limited per address.
+        if checked_passwords < 8 && m["roles"].as_array().unwrap().is_empty() {
+            let u = &users[0];
+            let r = client
+                .post(format!("{}/api/v1/auth/login", demo.base))
+                .json(&json!({"login": u["login"], "password": u["password"]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201, "password of {}", u["login"]);
+            checked_passwords += 1;
+        }
+    }
+    assert!(demo.terminate().success());
+
+    // Restarting the demo on the same directory keeps the council and its secrets.
+    let again = start(&[
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let creds2: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(creds2["members"], creds["members"]);
+    assert_eq!(creds2["base_url"], again.base.as_str());
+    assert!(again.terminate().success());
+}
+
+fn verify(db_args: &[&str]) -> std::process::Output {
+    let mut args = vec!["admin", "audit", "verify"];
+    args.extend_from_slice(db_args);
+    Command::new(BIN)
+        .args(&args)
+        .env("TSUNAGU_LOG", "warn")
+        .output()
+        .expect("run verify")
+}
+
+async fn tamper_test(db: Db) {
+    let Some(test_db) = TestDb::new(db).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db_args: Vec<&str> = match db {
+        Db::Sqlite => vec!["--data-dir", data.to_str().unwrap()],
+        Db::Postgres => vec!["--database-url", &test_db.url],
+    };
+    let mut serve_args = vec!["serve", "--listen", "127.0.0.1:0"];
+    serve_args.extend_from_slice(&db_args);
+    let server = start(&serve_args);
+    let token = printed_value(&server.printed, "API token:");
+    let client = reqwest::Client::new();
+    for name in ["nightly-misp", "taxii-pull", "portal"] {
+        let r = client
+            .post(format!("{}/api/v1/tokens", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let ok = verify(&db_args);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
+
+    // Edit an entry behind the running server's back.
+    let url = match db {
+        Db::Sqlite => format!("sqlite://{}", data.join("tsunagu.db").display()),
+        Db::Postgres => test_db.url.clone(),
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET details = '{\"name\":\"innocent\"}' WHERE seq = 5")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let broken = verify(&db_args);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&broken.stderr);
+    assert!(err.contains("audit entry 5 was modified"), "{err}");
+
+    // Put it back, then delete one instead.
+    sqlx::query("UPDATE audit_log SET details = (SELECT details FROM audit_log WHERE seq = 4) WHERE seq = 5")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        verify(&db_args).status.code(),
+        Some(1),
+        "a wrong restoration is still caught"
+    );
+    sqlx::query("DELETE FROM audit_log WHERE seq >= 5")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let truncated = verify(&db_args);
+    assert_eq!(truncated.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&truncated.stderr).contains("later entries were deleted"));
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let missing = verify(&db_args);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("audit entry 2 is missing"));
+    pool.close().await;
+    assert!(server.terminate().success());
+    test_db.cleanup().await;
+}
+
+#[tokio::test]
+async fn audit_verify_detects_tampering_on_sqlite() {
+    tamper_test(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn audit_verify_detects_tampering_on_postgres() {
+    tamper_test(Db::Postgres).await;
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["admin", "--help"],
+        vec!["admin", "bootstrap", "--help"],
+        vec!["admin", "audit", "verify", "--help"],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.lines().count() > 3, "{args:?}: {text}");
+    }
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--data-dir",
+        "--database-url",
+        "--listen",
+        "TSUNAGU_DATABASE_URL",
+    ] {
+        assert!(text.contains(flag), "{flag}");
+    }
+    assert!(Path::new(BIN).exists());
+}
+
+#[test]
+fn bootstrap_refuses_an_existing_council() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let first = Command::new(BIN)
+        .args(["admin", "bootstrap", "--data-dir", d.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(first.status.success());
+    assert!(String::from_utf8_lossy(&first.stdout).contains("login:     admin"));
+    let second = Command::new(BIN)
+        .args(["admin", "bootstrap", "--data-dir", d.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already exists"));
+}
