@@ -2,6 +2,8 @@
 //! SIGTERM, the demo council and its credentials file, and audit-chain verification
 //! that catches a database edited behind the server's back.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

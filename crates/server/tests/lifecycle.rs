@@ -2,6 +2,8 @@
 //! M1.7, M2.7): application, committee approval, activation, class change, task-force
 //! approval, roles, withdrawal, expulsion, tokens, and bad input that changes nothing.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestApp;
