@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod items;
 mod members;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,6 +22,7 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use audit::AuditPage;
+pub use items::{IndicatorMatch, ItemQuery, ItemRead, ReadCounts, StoredItem};
 pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
 pub use users::{NewToken, TokenRow, UserWithHash};
 

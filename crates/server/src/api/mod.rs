@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`.
 
 pub mod audit;
+pub mod items;
 pub mod members;
 
 use axum::routing::get;
@@ -47,5 +48,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sectors", get(sectors))
         .merge(members::router())
         .merge(audit::router())
+        .merge(items::router())
         .merge(crate::auth::router())
 }

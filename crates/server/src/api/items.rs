@@ -1,0 +1,532 @@
+//! Shared items (M2.1–M2.4, M2.7): share, read, search, revise, rescope, retract.
+//!
+//! Every item that leaves here has passed through [`tsunagu_core::view::view`]; an
+//! item the caller may not see answers exactly like an id that does not exist.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use tsunagu_core::ids::ItemId;
+use tsunagu_core::indicator::{Indicator, IndicatorKind, guess_kind};
+use tsunagu_core::item::{Confidence, Item, ItemDraft, ItemKind, ItemStatus};
+use tsunagu_core::member::Sector;
+use tsunagu_core::scope::{Scope, check_scope_change};
+use tsunagu_core::user::Viewer;
+use tsunagu_core::view::{Audience, ItemView, view};
+use tsunagu_store::{IndicatorMatch, ItemQuery, ItemRead, StoredItem};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, Auth};
+use crate::{AppState, audit_by};
+
+fn parse_item_id(s: &str) -> ApiResult<ItemId> {
+    s.parse().map_err(|_| ApiError::NotFound)
+}
+
+/// Records that `viewer` was shown `items`: a read count per class for the provider,
+/// and an audit entry for each confidential one (M2.7). Reads by the provider itself
+/// are not recorded.
+async fn record_reads(state: &AppState, viewer: &Viewer, items: &[&Item]) -> ApiResult<()> {
+    let reads: Vec<&Item> = items
+        .iter()
+        .copied()
+        .filter(|i| i.provider != viewer.member.id)
+        .collect();
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let mut tx = state.store.begin().await?;
+    let rows: Vec<ItemRead> = reads
+        .iter()
+        .map(|i| ItemRead {
+            item: i.id,
+            member: viewer.member.id,
+            class: viewer.member.class,
+        })
+        .collect();
+    tx.record_reads(&rows).await?;
+    for i in reads.iter().filter(|i| i.content.tlp.is_confidential()) {
+        tx.audit(&audit_by(
+            Some(viewer),
+            "item.read",
+            "item",
+            &i.id.to_string(),
+            json!({ "tlp": i.content.tlp }),
+        ))
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Loads an item for `viewer` with the audience it gets; 404 when it may not see it.
+async fn load_for(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ItemId,
+) -> ApiResult<(StoredItem, ItemView)> {
+    let stored = state.store.item(id).await?.ok_or(ApiError::NotFound)?;
+    let v = view(&stored.item, viewer).ok_or(ApiError::NotFound)?;
+    Ok((stored, v))
+}
+
+/// Shares a new item. The caller's member is its provider and sets its scope.
+#[utoipa::path(post, path = "/api/v1/items", tag = "items", request_body = ItemDraft, security(("bearer" = [])),
+    responses((status = 201, body = ItemView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    ApiJson(draft): ApiJson<ItemDraft>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    v.ensure_can_act()?;
+    let content = draft.parse()?;
+    let now = OffsetDateTime::now_utc();
+    let item = Item {
+        id: ItemId::new(),
+        provider: v.member.id,
+        provider_sector: v.member.sector,
+        content,
+        status: ItemStatus::Shared,
+        revision: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_item(&item, v.user.id).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "item.create",
+        "item",
+        &item.id.to_string(),
+        json!({ "kind": item.content.kind, "tlp": item.content.tlp, "confidence": item.content.confidence, "scope": item.content.scope }),
+    ))
+    .await?;
+    tx.commit().await?;
+    let shown = view(&item, &v).ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(shown)))
+}
+
+/// One item as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ItemView), (status = 404, body = Problem)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ItemView>> {
+    let (stored, shown) = load_for(&state, &v, parse_item_id(&id)?).await?;
+    record_reads(&state, &v, &[&stored.item]).await?;
+    Ok(Json(shown))
+}
+
+/// Only the provider edits an item (callers that cannot see it already got 404).
+fn ensure_provider(item: &Item, v: &Viewer) -> ApiResult<()> {
+    v.ensure_can_act()?;
+    if item.provider == v.member.id {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the provider can change the item".into(),
+        ))
+    }
+}
+
+/// Replaces an item's content with a new revision. Provider only; every revision is kept.
+#[utoipa::path(put, path = "/api/v1/items/{id}", tag = "items", request_body = ItemDraft, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ItemView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+    ApiJson(draft): ApiJson<ItemDraft>,
+) -> ApiResult<Json<ItemView>> {
+    let (stored, _) = load_for(&state, &v, parse_item_id(&id)?).await?;
+    ensure_provider(&stored.item, &v)?;
+    let content = draft.parse()?;
+    let mut item = stored.item.clone();
+    let scope_before = item.content.scope.clone();
+    item.content = content;
+    item.revision += 1;
+    item.updated_at = OffsetDateTime::now_utc();
+    let mut tx = state.store.begin().await?;
+    tx.update_item(stored.seq, &item, v.user.id).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "item.update",
+        "item",
+        &id,
+        json!({ "revision": item.revision, "tlp": item.content.tlp }),
+    ))
+    .await?;
+    if scope_before != item.content.scope {
+        tx.audit(&audit_by(
+            Some(&v),
+            "item.scope",
+            "item",
+            &id,
+            json!({ "before": scope_before, "after": item.content.scope }),
+        ))
+        .await?;
+    }
+    tx.commit().await?;
+    view(&item, &v).map(Json).ok_or(ApiError::NotFound)
+}
+
+/// A new sharing scope.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeChange {
+    /// The scope.
+    pub scope: Scope,
+}
+
+/// Changes an item's scope: the provider may set any scope, the coordinator may only
+/// narrow it (M2.2). Audited with the scope before and after.
+#[utoipa::path(put, path = "/api/v1/items/{id}/scope", tag = "items", request_body = ScopeChange, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ItemView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_scope(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+    ApiJson(change): ApiJson<ScopeChange>,
+) -> ApiResult<Json<ItemView>> {
+    v.ensure_can_act()?;
+    let (stored, _) = load_for(&state, &v, parse_item_id(&id)?).await?;
+    let mut item = stored.item.clone();
+    check_scope_change(&item.content.scope, &change.scope, &v.member, item.provider)?;
+    let before = std::mem::replace(&mut item.content.scope, change.scope);
+    item.revision += 1;
+    item.updated_at = OffsetDateTime::now_utc();
+    let mut tx = state.store.begin().await?;
+    tx.update_item(stored.seq, &item, v.user.id).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "item.scope",
+        "item",
+        &id,
+        json!({ "before": before, "after": item.content.scope }),
+    ))
+    .await?;
+    tx.commit().await?;
+    view(&item, &v).map(Json).ok_or(ApiError::NotFound)
+}
+
+/// Retracts an item (provider or coordinator); recipients see it marked retracted.
+#[utoipa::path(post, path = "/api/v1/items/{id}/retract", tag = "items", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ItemView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn retract(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ItemView>> {
+    v.ensure_can_act()?;
+    let (stored, shown) = load_for(&state, &v, parse_item_id(&id)?).await?;
+    if shown.audience != Audience::Full {
+        return Err(ApiError::Forbidden(
+            "only the provider or the coordinator can retract the item".into(),
+        ));
+    }
+    if stored.item.status == ItemStatus::Retracted {
+        return Err(ApiError::Conflict("the item is already retracted".into()));
+    }
+    let mut item = stored.item.clone();
+    item.status = ItemStatus::Retracted;
+    item.revision += 1;
+    item.updated_at = OffsetDateTime::now_utc();
+    let mut tx = state.store.begin().await?;
+    tx.update_item(stored.seq, &item, v.user.id).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "item.retract",
+        "item",
+        &id,
+        json!({ "revision": item.revision }),
+    ))
+    .await?;
+    tx.commit().await?;
+    view(&item, &v).map(Json).ok_or(ApiError::NotFound)
+}
+
+/// Every revision of an item, oldest first. The provider and the coordinator only:
+/// an earlier revision may have had a wider scope than the provider now allows.
+#[utoipa::path(get, path = "/api/v1/items/{id}/revisions", tag = "items", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ItemView>), (status = 404, body = Problem)))]
+pub async fn revisions(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ItemView>>> {
+    let (stored, shown) = load_for(&state, &v, parse_item_id(&id)?).await?;
+    if shown.audience != Audience::Full {
+        return Err(ApiError::NotFound);
+    }
+    let all = state.store.item_revisions(&stored.item).await?;
+    Ok(Json(all.iter().filter_map(|i| view(i, &v)).collect()))
+}
+
+/// How many members of each class read an item: never who.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadSummary {
+    /// Class 1 members that read it.
+    pub class1: i64,
+    /// Class 2 members that read it.
+    pub class2: i64,
+    /// General members that read it.
+    pub general: i64,
+}
+
+/// Read counts per class, for the provider and the coordinator (M2.7).
+#[utoipa::path(get, path = "/api/v1/items/{id}/reads", tag = "items", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ReadSummary), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reads(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReadSummary>> {
+    let (stored, shown) = load_for(&state, &v, parse_item_id(&id)?).await?;
+    if shown.audience != Audience::Full {
+        return Err(ApiError::Forbidden(
+            "only the provider and the coordinator see who read an item".into(),
+        ));
+    }
+    let c = state.store.item_read_counts(stored.item.id).await?;
+    Ok(Json(ReadSummary {
+        class1: c.class1,
+        class2: c.class2,
+        general: c.general,
+    }))
+}
+
+/// Search parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// An indicator value; its type is guessed unless `indicator_type` is given.
+    pub indicator: Option<String>,
+    /// The indicator's type.
+    pub indicator_type: Option<String>,
+    /// A CVE id.
+    pub cve: Option<String>,
+    /// An ATT&CK technique (matches its sub-techniques too).
+    pub technique: Option<String>,
+    /// The victim's sector.
+    pub sector: Option<String>,
+    /// The item kind.
+    pub kind: Option<String>,
+    /// The confidence.
+    pub confidence: Option<String>,
+    /// Shared at or after (RFC 3339).
+    pub since: Option<String>,
+    /// Shared before (RFC 3339).
+    pub until: Option<String>,
+    /// Only the caller's own items.
+    pub mine: Option<bool>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// A page of search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemPage {
+    /// Items, newest first, as the caller may see them.
+    pub items: Vec<ItemView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn bad(field: &str, msg: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest(format!("{field}: {msg}"))
+}
+
+fn parse_time(field: &str, s: &str) -> ApiResult<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| bad(field, format!("{s:?} is not an RFC 3339 time ({e})")))
+}
+
+/// Turns search parameters into a store query.
+///
+/// # Errors
+/// [`ApiError::BadRequest`] naming the bad parameter.
+pub fn item_query(p: &SearchParams, v: &Viewer) -> ApiResult<ItemQuery> {
+    let indicator = match &p.indicator {
+        None => None,
+        Some(value) => {
+            let kind = match &p.indicator_type {
+                Some(t) => IndicatorKind::parse(t)
+                    .ok_or_else(|| bad("indicator_type", format!("unknown type {t:?}")))?,
+                None => guess_kind(value).ok_or_else(|| {
+                    bad(
+                        "indicator",
+                        format!(
+                            "cannot tell what kind of indicator {value:?} is; give indicator_type"
+                        ),
+                    )
+                })?,
+            };
+            let ind = Indicator::parse(kind, value).map_err(|e| bad("indicator", e))?;
+            Some(match ind.ip_net() {
+                Some(net) => IndicatorMatch::Net(net),
+                None => IndicatorMatch::Value(ind.value().to_owned()),
+            })
+        }
+    };
+    Ok(ItemQuery {
+        indicator,
+        cve: p
+            .cve
+            .as_deref()
+            .map(|c| tsunagu_core::indicator::CveId::parse(c).map(|c| c.as_str().to_owned()))
+            .transpose()
+            .map_err(|e| bad("cve", e))?,
+        technique: p
+            .technique
+            .as_deref()
+            .map(|t| tsunagu_core::indicator::TechniqueId::parse(t).map(|t| t.as_str().to_owned()))
+            .transpose()
+            .map_err(|e| bad("technique", e))?,
+        victim_sector: p
+            .sector
+            .as_deref()
+            .map(|s| Sector::parse(s).ok_or_else(|| bad("sector", format!("unknown sector {s:?}"))))
+            .transpose()?,
+        kind: p
+            .kind
+            .as_deref()
+            .map(|k| {
+                ItemKind::parse(k)
+                    .map(|k| k.as_str().to_owned())
+                    .ok_or_else(|| bad("kind", format!("unknown kind {k:?}")))
+            })
+            .transpose()?,
+        confidence: p
+            .confidence
+            .as_deref()
+            .map(|c| {
+                Confidence::parse(c)
+                    .map(|c| c.as_str().to_owned())
+                    .ok_or_else(|| bad("confidence", format!("unknown confidence {c:?}")))
+            })
+            .transpose()?,
+        since: p
+            .since
+            .as_deref()
+            .map(|s| parse_time("since", s))
+            .transpose()?,
+        until: p
+            .until
+            .as_deref()
+            .map(|s| parse_time("until", s))
+            .transpose()?,
+        provider: p.mine.unwrap_or(false).then_some(v.member.id),
+    })
+}
+
+/// Most candidates one request examines, so a search that the caller can see little
+/// of cannot scan the whole database; the page then ends early with a cursor.
+const MAX_SCAN: usize = 2000;
+
+/// Runs a search and returns only what the viewer may see, newest first.
+///
+/// # Errors
+/// On database failure.
+pub async fn search_visible(
+    state: &AppState,
+    v: &Viewer,
+    q: &ItemQuery,
+    cursor: Option<i64>,
+    limit: usize,
+) -> ApiResult<(Vec<(StoredItem, ItemView)>, Option<i64>)> {
+    let batch = (limit * 2).clamp(50, 500);
+    let mut out = Vec::new();
+    let mut before = cursor;
+    let mut scanned = 0;
+    loop {
+        let candidates = state
+            .store
+            .search_items(q, before, i64::try_from(batch).unwrap_or(500))
+            .await?;
+        let exhausted = candidates.len() < batch;
+        for c in candidates {
+            scanned += 1;
+            before = Some(c.seq);
+            if let Some(shown) = view(&c.item, v) {
+                out.push((c, shown));
+                if out.len() == limit {
+                    return Ok((out, before));
+                }
+            }
+        }
+        if exhausted {
+            return Ok((out, None));
+        }
+        if scanned >= MAX_SCAN {
+            return Ok((out, before));
+        }
+    }
+}
+
+/// Searches what the caller may see: by indicator (exact, and IP-in-CIDR both ways),
+/// CVE, technique, victim sector, kind, confidence and time; newest first, keyset-paged.
+#[utoipa::path(get, path = "/api/v1/items", tag = "items", security(("bearer" = [])),
+    params(
+        ("indicator" = Option<String>, Query, description = "indicator value: an IP finds ranges containing it, a CIDR finds addresses and ranges inside or around it"),
+        ("indicator_type" = Option<String>, Query, description = "ipv4, ipv6, cidr, domain, url, email, email_subject, md5, sha1, sha256"),
+        ("cve" = Option<String>, Query), ("technique" = Option<String>, Query),
+        ("sector" = Option<String>, Query, description = "victim sector"), ("kind" = Option<String>, Query),
+        ("confidence" = Option<String>, Query), ("since" = Option<String>, Query), ("until" = Option<String>, Query),
+        ("mine" = Option<bool>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = ItemPage), (status = 400, body = Problem)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> ApiResult<Json<ItemPage>> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(bad(
+            "limit",
+            format!("must be between 1 and 200, got {limit}"),
+        ));
+    }
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| bad("cursor", "is not a cursor from a previous page"))
+        })
+        .transpose()?;
+    let q = item_query(&p, &v)?;
+    let (found, next) =
+        search_visible(&state, &v, &q, cursor, usize::try_from(limit).unwrap_or(50)).await?;
+    let items: Vec<&Item> = found.iter().map(|(s, _)| &s.item).collect();
+    record_reads(&state, &v, &items).await?;
+    Ok(Json(ItemPage {
+        items: found.into_iter().map(|(_, shown)| shown).collect(),
+        next_cursor: next.map(|n| n.to_string()),
+    }))
+}
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/items", get(search).post(create))
+        .route("/api/v1/items/{id}", get(get_one).put(update))
+        .route("/api/v1/items/{id}/scope", put(change_scope))
+        .route("/api/v1/items/{id}/retract", post(retract))
+        .route("/api/v1/items/{id}/revisions", get(revisions))
+        .route("/api/v1/items/{id}/reads", get(reads))
+}
