@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, admitted, application, council, login};
 use serde_json::{Value, json};
-use tsunagu_server::bootstrap::bootstrap;
 
 on_both_backends!(
     application_to_active_member,
@@ -60,115 +59,6 @@ async fn public_endpoints_are_rate_limited() {
         .await;
     assert_eq!(s, 429, "login shares the public quota");
     app.finish().await;
-}
-
-/// The council after first start: the secretariat's admin, and a coordinator admin it
-/// created, both of committee members (two approvals are needed by default).
-struct Council {
-    admin: String,
-    admin_member: String,
-    coordinator: String,
-    coordinator_member: String,
-}
-
-async fn council(app: &TestApp) -> Council {
-    let first = bootstrap(&app.store)
-        .await
-        .expect("bootstrap")
-        .expect("first start");
-    let (s, me) = app.get("/api/v1/me", &first.api_token).await;
-    assert_eq!(s, 200);
-    let admin_member = me["member"]["id"].as_str().unwrap().to_owned();
-    let (_, members) = app.get("/api/v1/members", &first.api_token).await;
-    let coordinator_member = members
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| {
-            m["roles"]
-                .as_array()
-                .unwrap()
-                .contains(&json!("coordinator"))
-        })
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (s, _) = app
-        .post(
-            &format!("/api/v1/members/{coordinator_member}/users"),
-            Some(&first.api_token),
-            json!({"login": "coord-admin", "password": "a long coordinator password", "role": "admin"}),
-        )
-        .await;
-    assert_eq!(s, 201);
-    let coordinator = login(app, "coord-admin", "a long coordinator password").await;
-    Council {
-        admin: first.api_token,
-        admin_member,
-        coordinator,
-        coordinator_member,
-    }
-}
-
-async fn login(app: &TestApp, login: &str, password: &str) -> String {
-    let (s, v) = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": login, "password": password}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    v["token"].as_str().unwrap().to_owned()
-}
-
-fn application(name: &str, class: &str, foreign: bool) -> Value {
-    json!({
-        "name": name, "sector": "electricity", "class": class, "category": "utility",
-        "foreign_affiliated": foreign, "contact_name": "Hanako Kirishiro",
-        "contact_email": "soc@kirishiro.example", "reason": "we run a grid"
-    })
-}
-
-/// Applies, gets approved by two committee members, activates; returns (member id, admin token).
-async fn admitted(
-    app: &TestApp,
-    c: &Council,
-    name: &str,
-    class: &str,
-    foreign: bool,
-) -> (String, String) {
-    let (s, v) = app
-        .post(
-            "/api/v1/applications",
-            None,
-            application(name, class, foreign),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let id = v["id"].as_str().unwrap().to_owned();
-    let secret = v["applicant_secret"].as_str().unwrap().to_owned();
-    for t in [&c.admin, &c.coordinator] {
-        let (s, v) = app
-            .post(
-                &format!("/api/v1/applications/{id}/approve"),
-                Some(t),
-                json!({}),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
-    let login_name = format!("admin-{}", &id[id.len() - 8..]);
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/applications/{id}/activate"),
-            None,
-            json!({"applicant_secret": secret, "login": login_name, "password": "correct horse battery staple"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    (id, v["token"]["token"].as_str().unwrap().to_owned())
 }
 
 async fn application_to_active_member(app: &TestApp) {

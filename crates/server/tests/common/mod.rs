@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tsunagu_server::{AppState, Config};
@@ -159,4 +159,130 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+/// The council after first start: the secretariat's admin, and a coordinator admin it
+/// created, both of committee members (two approvals are needed by default).
+pub struct Council {
+    pub admin: String,
+    pub admin_member: String,
+    pub coordinator: String,
+    pub coordinator_member: String,
+}
+
+pub async fn council(app: &TestApp) -> Council {
+    let first = tsunagu_server::bootstrap::bootstrap(&app.store)
+        .await
+        .expect("bootstrap")
+        .expect("first start");
+    let (s, me) = app.get("/api/v1/me", &first.api_token).await;
+    assert_eq!(s, 200);
+    let admin_member = me["member"]["id"].as_str().unwrap().to_owned();
+    let (_, members) = app.get("/api/v1/members", &first.api_token).await;
+    let coordinator_member = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["roles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("coordinator"))
+        })
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/members/{coordinator_member}/users"),
+            Some(&first.api_token),
+            json!({"login": "coord-admin", "password": "a long coordinator password", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let coordinator = login(app, "coord-admin", "a long coordinator password").await;
+    Council {
+        admin: first.api_token,
+        admin_member,
+        coordinator,
+        coordinator_member,
+    }
+}
+
+pub async fn login(app: &TestApp, login: &str, password: &str) -> String {
+    let (s, v) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": login, "password": password}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v["token"].as_str().unwrap().to_owned()
+}
+
+pub fn application(name: &str, class: &str, foreign: bool) -> Value {
+    application_in(name, class, "electricity", foreign)
+}
+
+pub fn application_in(name: &str, class: &str, sector: &str, foreign: bool) -> Value {
+    json!({
+        "name": name, "sector": sector, "class": class, "category": "utility",
+        "foreign_affiliated": foreign, "contact_name": "Hanako Kirishiro",
+        "contact_email": "soc@kirishiro.example", "reason": "we run a grid"
+    })
+}
+
+/// Applies, gets approved by two committee members, activates; returns (member id, admin token).
+pub async fn admitted(
+    app: &TestApp,
+    c: &Council,
+    name: &str,
+    class: &str,
+    foreign: bool,
+) -> (String, String) {
+    admitted_in(app, c, name, class, "electricity", foreign).await
+}
+
+/// Applies in `sector`, is approved by two committee members, activates; returns
+/// (member id, admin token).
+pub async fn admitted_in(
+    app: &TestApp,
+    c: &Council,
+    name: &str,
+    class: &str,
+    sector: &str,
+    foreign: bool,
+) -> (String, String) {
+    let (s, v) = app
+        .post(
+            "/api/v1/applications",
+            None,
+            application_in(name, class, sector, foreign),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let secret = v["applicant_secret"].as_str().unwrap().to_owned();
+    for t in [&c.admin, &c.coordinator] {
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/applications/{id}/approve"),
+                Some(t),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let login_name = format!("admin-{}", &id[id.len() - 8..]);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/applications/{id}/activate"),
+            None,
+            json!({"applicant_secret": secret, "login": login_name, "password": "correct horse battery staple"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    (id, v["token"]["token"].as_str().unwrap().to_owned())
 }
