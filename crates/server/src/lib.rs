@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod ratelimit;
+pub mod reads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,6 +71,8 @@ pub struct App {
     pub config: Config,
     /// Rate limits of public endpoints.
     pub limits: Limits,
+    /// Records who was shown which item.
+    pub reads: reads::ReadRecorder,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,14 +83,17 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state over an opened store.
+    /// Builds the state over an opened store (starts the read recorder: call it inside
+    /// a Tokio runtime).
     #[must_use]
     pub fn new(store: Store, config: Config) -> Self {
         let limits = Limits::new(config.public_rate_per_minute);
+        let reads = reads::ReadRecorder::start(store.clone());
         Self(Arc::new(App {
             store,
             config,
             limits,
+            reads,
         }))
     }
 }

@@ -30,18 +30,14 @@ fn parse_item_id(s: &str) -> ApiResult<ItemId> {
 
 /// Records that `viewer` was shown `items`: a read count per class for the provider,
 /// and an audit entry for each confidential one (M2.7). Reads by the provider itself
-/// are not recorded.
+/// are not recorded. Returns once they are committed.
 async fn record_reads(state: &AppState, viewer: &Viewer, items: &[&Item]) -> ApiResult<()> {
-    let reads: Vec<&Item> = items
+    let others: Vec<&Item> = items
         .iter()
         .copied()
         .filter(|i| i.provider != viewer.member.id)
         .collect();
-    if reads.is_empty() {
-        return Ok(());
-    }
-    let mut tx = state.store.begin().await?;
-    let rows: Vec<ItemRead> = reads
+    let reads = others
         .iter()
         .map(|i| ItemRead {
             item: i.id,
@@ -49,19 +45,20 @@ async fn record_reads(state: &AppState, viewer: &Viewer, items: &[&Item]) -> Api
             class: viewer.member.class,
         })
         .collect();
-    tx.record_reads(&rows).await?;
-    for i in reads.iter().filter(|i| i.content.tlp.is_confidential()) {
-        tx.audit(&audit_by(
-            Some(viewer),
-            "item.read",
-            "item",
-            &i.id.to_string(),
-            json!({ "tlp": i.content.tlp }),
-        ))
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let audits = others
+        .iter()
+        .filter(|i| i.content.tlp.is_confidential())
+        .map(|i| {
+            audit_by(
+                Some(viewer),
+                "item.read",
+                "item",
+                &i.id.to_string(),
+                json!({ "tlp": i.content.tlp }),
+            )
+        })
+        .collect();
+    state.reads.record(reads, audits).await
 }
 
 /// Loads an item for `viewer` with the audience it gets; 404 when it may not see it.

@@ -1,0 +1,458 @@
+//! The leak test (MISSION.md M2.3, M1.7): on the demo council, secrets are planted in
+//! providers' names, victims' names, damage details and technical details of items
+//! with every kind of scope; then every endpoint that returns item or member data is
+//! requested as every member, and no response byte may contain a secret that member
+//! must not see. Which member may see what is restated here independently of the
+//! policy view. Every new endpoint that returns shared data joins `crawl`.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Db, TestApp, application_in};
+use serde_json::{Value, json};
+use tsunagu_server::demo;
+
+/// A demo member as the test knows it.
+#[derive(Debug, Clone)]
+struct M {
+    id: String,
+    class: String,
+    roles: BTreeSet<String>,
+    sector: String,
+    regulator_of: BTreeSet<String>,
+    in_tf: bool,
+    opt_out: bool,
+    token: String,
+}
+
+/// A planted item and what it carries.
+#[derive(Debug, Clone)]
+struct Planted {
+    id: String,
+    n: usize,
+    provider: String,
+    provider_sector: String,
+    kind: &'static str,
+    confidence: &'static str,
+    tlp: &'static str,
+    scope: Value,
+}
+
+fn set(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|x| x.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// The scope rule, restated: exclusions win; named members are in; otherwise class and sector.
+fn in_scope(scope: &Value, provider_sector: &str, m: &M) -> bool {
+    if set(&scope["excluded"]).contains(&m.id) {
+        return false;
+    }
+    let regulator = m.roles.contains("regulator");
+    if regulator && scope["exclude_all_regulators"] == true {
+        return false;
+    }
+    if regulator
+        && scope["exclude_regulators_of_my_sector"] == true
+        && m.regulator_of.contains(provider_sector)
+    {
+        return false;
+    }
+    if set(&scope["members"]).contains(&m.id) {
+        return true;
+    }
+    let sectors = set(&scope["sectors"]);
+    set(&scope["classes"]).contains(&m.class) && (sectors.is_empty() || sectors.contains(&m.sector))
+}
+
+/// What a member may see of an item: None, or whether it gets the class-1 details.
+fn may_see(item: &Planted, m: &M) -> Option<bool> {
+    if m.id == item.provider || m.roles.contains("coordinator") {
+        return Some(true);
+    }
+    if !in_scope(&item.scope, &item.provider_sector, m) {
+        return None;
+    }
+    let confidential = matches!(item.tlp, "amber" | "amber+strict" | "red");
+    let unconfirmed = item.confidence == "unconfirmed";
+    if m.opt_out && (confidential || unconfirmed) {
+        return None;
+    }
+    if unconfirmed && !m.in_tf {
+        return None;
+    }
+    match m.class.as_str() {
+        "class1" => Some(true),
+        "class2" => Some(false),
+        _ => (matches!(item.kind, "countermeasure" | "best_practice")
+            && item.confidence == "confirmed")
+            .then_some(false),
+    }
+}
+
+async fn members(app: &TestApp, creds: &demo::DemoCredentials, coordinator: &str) -> Vec<M> {
+    let (_, all) = app.get("/api/v1/members", coordinator).await;
+    let details: BTreeMap<String, Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap().to_owned(), m.clone()))
+        .collect();
+    creds
+        .members
+        .iter()
+        .map(|c| {
+            let d = &details[&c.id];
+            M {
+                id: c.id.clone(),
+                class: c.class.clone(),
+                roles: c.roles.iter().cloned().collect(),
+                sector: c.sector.clone(),
+                regulator_of: set(&d["details"]["regulator_of"]),
+                in_tf: d["details"]["in_task_force"] == true,
+                opt_out: d["details"]["confidential_opt_out"] == true,
+                token: c.users[0].api_token.clone(),
+            }
+        })
+        .collect()
+}
+
+async fn admit(
+    app: &TestApp,
+    approvers: &[&str],
+    name: &str,
+    class: &str,
+    sector: &str,
+) -> (String, String) {
+    let (s, v) = app
+        .post(
+            "/api/v1/applications",
+            None,
+            application_in(name, class, sector, false),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let secret = v["applicant_secret"].as_str().unwrap().to_owned();
+    for t in approvers {
+        assert_eq!(
+            app.post(
+                &format!("/api/v1/applications/{id}/approve"),
+                Some(t),
+                json!({})
+            )
+            .await
+            .0,
+            200
+        );
+    }
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/applications/{id}/activate"),
+            None,
+            json!({"applicant_secret": secret, "login": format!("leak-{}", &id[id.len() - 8..]), "password": "leak test password"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    (id, v["token"]["token"].as_str().unwrap().to_owned())
+}
+
+/// Every response a member gets from the endpoints that return item or member data:
+/// (bytes of item responses, bytes of every response).
+async fn crawl(
+    app: &TestApp,
+    m: &M,
+    planted: &[Planted],
+    provider_ids: &[String],
+) -> (String, String) {
+    let mut items = String::new();
+    let mut all = String::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/items?limit=200&cursor={c}"),
+            None => "/api/v1/items?limit=200".to_owned(),
+        };
+        let (s, page) = app.get(&path, &m.token).await;
+        assert_eq!(s, 200);
+        items.push_str(&page.to_string());
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    for p in planted {
+        let expect = may_see(p, m);
+        let (s, v) = app.get(&format!("/api/v1/items/{}", p.id), &m.token).await;
+        assert_eq!(
+            s == 200,
+            expect.is_some(),
+            "member {} ({}) on item {} ({:?}): {v}",
+            m.id,
+            m.class,
+            p.n,
+            p.scope
+        );
+        items.push_str(&v.to_string());
+        for sub in ["revisions", "reads"] {
+            let (_, v) = app
+                .get(&format!("/api/v1/items/{}/{sub}", p.id), &m.token)
+                .await;
+            items.push_str(&v.to_string());
+        }
+        let (_, v) = app
+            .get(
+                &format!("/api/v1/items?indicator=leak-{}.example.org", p.n),
+                &m.token,
+            )
+            .await;
+        items.push_str(&v.to_string());
+    }
+    all.push_str(&items);
+    for path in ["/api/v1/members".to_owned(), "/api/v1/me".to_owned()]
+        .into_iter()
+        .chain(provider_ids.iter().map(|p| format!("/api/v1/members/{p}")))
+    {
+        let (_, v) = app.get(&path, &m.token).await;
+        all.push_str(&v.to_string());
+    }
+    (items, all)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_member_ever_receives_a_secret_it_may_not_see() {
+    let app = TestApp::spawn(Db::Sqlite).await.unwrap();
+    let creds = demo::populate(&app.store, &app.base).await.unwrap();
+    let token_of = |role: &str| {
+        creds
+            .members
+            .iter()
+            .find(|m| m.roles.iter().any(|r| r == role))
+            .unwrap()
+            .users[0]
+            .api_token
+            .clone()
+    };
+    let coordinator = token_of("coordinator");
+    let secretariat = token_of("secretariat");
+    let approvers = [coordinator.as_str(), secretariat.as_str()];
+
+    // A class-2 member opts out of confidential information.
+    let opting = creds.members.iter().find(|m| m.class == "class2").unwrap();
+    let (s, _) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/members/{}/settings", opting.id),
+            Some(&opting.users[0].api_token),
+            Some(json!({"confidential_opt_out": true})),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    // Providers whose names carry secrets.
+    let providers = [
+        (
+            admit(
+                &app,
+                &approvers,
+                "PNAME-SECRET-1 Cyberworks",
+                "class1",
+                "security_vendor",
+            )
+            .await,
+            "security_vendor",
+            1,
+        ),
+        (
+            admit(
+                &app,
+                &approvers,
+                "PNAME-SECRET-2 Denryoku",
+                "class2",
+                "electricity",
+            )
+            .await,
+            "electricity",
+            2,
+        ),
+        (
+            admit(&app, &approvers, "PNAME-SECRET-3 Gas", "general", "gas").await,
+            "gas",
+            3,
+        ),
+    ];
+    let mut council = members(&app, &creds, &coordinator).await;
+    let c1 = council
+        .iter()
+        .find(|m| m.class == "class1" && m.roles.is_empty())
+        .unwrap()
+        .id
+        .clone();
+    let c2 = council
+        .iter()
+        .find(|m| m.class == "class2" && !m.opt_out)
+        .unwrap()
+        .id
+        .clone();
+    let shapes: Vec<(&'static str, &'static str, &'static str, Value)> = vec![
+        (
+            "threat_information",
+            "confirmed",
+            "green",
+            json!({"classes": ["class1", "class2", "general"]}),
+        ),
+        (
+            "countermeasure",
+            "confirmed",
+            "clear",
+            json!({"classes": ["class1", "class2", "general"]}),
+        ),
+        (
+            "threat_information",
+            "confirmed",
+            "amber",
+            json!({"classes": ["class1", "class2"]}),
+        ),
+        (
+            "best_practice",
+            "confirmed",
+            "green",
+            json!({"classes": ["class1", "class2", "general"], "sectors": ["electricity"]}),
+        ),
+        ("analysis", "probable", "red", json!({"members": [c1, c2]})),
+        (
+            "best_practice",
+            "confirmed",
+            "amber+strict",
+            json!({"classes": ["class1", "class2", "general"], "exclude_regulators_of_my_sector": true}),
+        ),
+        (
+            "countermeasure",
+            "confirmed",
+            "green",
+            json!({"classes": ["general", "class2"], "exclude_all_regulators": true}),
+        ),
+        (
+            "analysis",
+            "unconfirmed",
+            "green",
+            json!({"classes": ["class1", "class2", "general"]}),
+        ),
+        (
+            "threat_information",
+            "confirmed",
+            "green",
+            json!({"classes": ["class1", "class2"], "excluded": [c1]}),
+        ),
+    ];
+    let mut planted = Vec::new();
+    for ((pid, ptoken), psector, k) in &providers {
+        for (i, (kind, confidence, tlp, scope)) in shapes.iter().enumerate() {
+            let n = k * 100 + i;
+            let body = json!({
+                "kind": kind, "title": format!("Planted item {n}"), "confidence": confidence, "tlp": tlp, "scope": scope,
+                "executive_context": "context everyone in scope may read",
+                "technical_details": format!("TSECRET-{n}"),
+                "countermeasures": "apply the patch",
+                "victim": {"name": format!("VSECRET-{n}"), "sector": "electricity", "damaged": true, "damage_details": format!("DSECRET-{n}")},
+                "indicators": [{"type": "domain", "value": format!("leak-{n}.example.org")}],
+            });
+            let (s, v) = app.post("/api/v1/items", Some(ptoken), body).await;
+            assert_eq!(s, 201, "{v}");
+            planted.push(Planted {
+                id: v["id"].as_str().unwrap().to_owned(),
+                n,
+                provider: pid.clone(),
+                provider_sector: (*psector).to_owned(),
+                kind,
+                confidence,
+                tlp,
+                scope: scope.clone(),
+            });
+        }
+    }
+    for ((pid, ptoken), psector, _) in &providers {
+        council.push(M {
+            id: pid.clone(),
+            class: match *psector {
+                "security_vendor" => "class1",
+                "electricity" => "class2",
+                _ => "general",
+            }
+            .to_owned(),
+            roles: BTreeSet::new(),
+            sector: (*psector).to_owned(),
+            regulator_of: BTreeSet::new(),
+            in_tf: *psector != "gas",
+            opt_out: false,
+            token: ptoken.clone(),
+        });
+    }
+    let provider_ids: Vec<String> = providers.iter().map(|((id, _), _, _)| id.clone()).collect();
+
+    let app = std::sync::Arc::new(app);
+    let planted = std::sync::Arc::new(planted);
+    let provider_ids = std::sync::Arc::new(provider_ids);
+    let mut crawls = tokio::task::JoinSet::new();
+    let lanes = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+    for m in council.clone() {
+        let (app, planted, provider_ids, lanes) = (
+            app.clone(),
+            planted.clone(),
+            provider_ids.clone(),
+            lanes.clone(),
+        );
+        crawls.spawn(async move {
+            let _lane = lanes.acquire().await.unwrap();
+            let (items, all) = crawl(&app, &m, &planted, &provider_ids).await;
+            (m, items, all)
+        });
+    }
+    let mut checked = 0;
+    while let Some(done) = crawls.join_next().await {
+        let (m, items, all) = done.unwrap();
+        let m = &m;
+        let coordinator = m.roles.contains("coordinator");
+        let administration = coordinator || m.roles.contains("secretariat");
+        for p in planted.iter() {
+            let own = p.provider == m.id;
+            let sees = may_see(p, m);
+            let secret_ok = |s: &str, allowed: bool| {
+                assert!(
+                    allowed || !all.contains(s),
+                    "{s} leaked to member {} ({}, roles {:?})",
+                    m.id,
+                    m.class,
+                    m.roles
+                );
+            };
+            secret_ok(&format!("VSECRET-{}\"", p.n), own || coordinator);
+            secret_ok(&format!("DSECRET-{}\"", p.n), sees == Some(true));
+            secret_ok(&format!("TSECRET-{}\"", p.n), sees == Some(true));
+            secret_ok(&p.id, sees.is_some());
+            if !(own || coordinator) {
+                assert!(
+                    !items.contains(&p.provider),
+                    "provider of item {} leaked to {}",
+                    p.n,
+                    m.id
+                );
+            }
+        }
+        for (k, pid) in [1, 2, 3].iter().zip(provider_ids.iter()) {
+            let allowed = administration || *pid == m.id;
+            assert!(
+                allowed || !all.contains(&format!("PNAME-SECRET-{k} ")),
+                "provider name {k} leaked to {}",
+                m.id
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, creds.members.len() + 3);
+    std::sync::Arc::try_unwrap(app).ok().unwrap().finish().await;
+}
