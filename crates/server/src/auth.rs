@@ -329,11 +329,54 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The current password.
+    pub current_password: String,
+    /// The new one (12 characters or more).
+    pub new_password: String,
+}
+
+/// Changes the caller's password (after the one-time password of the first start, say).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange, security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    tsunagu_core::user::check_password(&req.new_password)?;
+    let found = state
+        .store
+        .user_by_login(&v.user.login)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("unknown user".into()))?;
+    if !verify_password(req.current_password, found.password_hash).await {
+        return Err(ApiError::Forbidden("the current password is wrong".into()));
+    }
+    let hash = hash_password(req.new_password).await?;
+    let mut tx = state.store.begin().await?;
+    tx.set_password(v.user.id, &hash).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "user.password",
+        "user",
+        &v.user.id.to_string(),
+        serde_json::json!({}),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", post(change_password))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
 }

@@ -614,6 +614,37 @@ async fn tokens_are_revocable_and_shown_once(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), 401);
 
+    // Passwords can be changed with the current one.
+    let (s, _) = app
+        .post(
+            "/api/v1/me/password",
+            Some(&c.coordinator),
+            json!({"current_password": "wrong", "new_password": "a brand new password"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .post(
+            "/api/v1/me/password",
+            Some(&c.coordinator),
+            json!({"current_password": "a long coordinator password", "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app
+        .post("/api/v1/me/password", Some(&c.coordinator), json!({"current_password": "a long coordinator password", "new_password": "a brand new password"}))
+        .await;
+    assert_eq!(s, 204);
+    login(app, "coord-admin", "a brand new password").await;
+    let (s, _) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": "coord-admin", "password": "a long coordinator password"}),
+        )
+        .await;
+    assert_eq!(s, 401);
+
     // Wrong password: 401 without telling which part was wrong.
     let (s, v) = app
         .post(

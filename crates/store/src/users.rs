@@ -185,6 +185,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Replaces a user's password hash.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_password(&mut self, id: UserId, password_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(password_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Disables a user and revokes its tokens; returns how many tokens were revoked.
     ///
     /// # Errors
