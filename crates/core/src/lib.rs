@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod feedback;
 pub mod ids;
 pub mod indicator;
 pub mod item;

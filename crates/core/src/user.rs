@@ -68,6 +68,22 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// Any enabled user of `member`: for rules that depend on the member alone (who
+    /// received an item, who owes feedback), evaluated on the member's behalf.
+    #[must_use]
+    pub fn for_member(member: Member) -> Self {
+        Self {
+            user: User {
+                id: UserId::new(),
+                member_id: member.id,
+                login: String::new(),
+                role: UserRole::Viewer,
+                disabled: false,
+            },
+            member,
+        }
+    }
+
     /// Checks the viewer acts for an active member with the admin role, or the given
     /// member's own admin when `of` is given.
     ///

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod bootstrap;
 pub mod demo;
+pub mod demo_items;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -47,6 +48,12 @@ pub struct Config {
     pub public_rate_per_minute: u32,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// How long task-force members have to answer an item.
+    pub feedback_window: time::Duration,
+    /// How far back the give-and-take ledger looks.
+    pub ledger_window: time::Duration,
+    /// When a member counts as a free rider.
+    pub free_rider: tsunagu_core::feedback::FreeRiderRule,
 }
 
 impl Default for Config {
@@ -55,6 +62,9 @@ impl Default for Config {
             approvals_required: 2,
             public_rate_per_minute: 20,
             body_limit: 2 * 1024 * 1024,
+            feedback_window: time::Duration::hours(4),
+            ledger_window: time::Duration::days(90),
+            free_rider: tsunagu_core::feedback::FreeRiderRule::default(),
         }
     }
 }

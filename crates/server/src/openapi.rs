@@ -21,10 +21,12 @@ use crate::{api, auth};
         api::audit::list,
         api::items::create, api::items::get_one, api::items::update, api::items::change_scope,
         api::items::retract, api::items::revisions, api::items::reads, api::items::search,
+        api::feedback::give, api::feedback::summary, api::feedback::owed, api::feedback::unanswered,
+        api::feedback::my_standing, api::feedback::ledger,
         auth::login, auth::me, auth::change_password, auth::create_token, auth::list_tokens, auth::revoke_token,
     ),
     modifiers(&BearerAuth),
-    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"))
+    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"))
 )]
 pub struct ApiDoc;
 

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod feedback;
 mod items;
 mod members;
 #[cfg(feature = "testing")]
@@ -22,6 +23,7 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use audit::AuditPage;
+pub use feedback::StoredFeedback;
 pub use items::{IndicatorMatch, ItemQuery, ItemRead, ReadCounts, StoredItem};
 pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
 pub use users::{NewToken, TokenRow, UserWithHash};

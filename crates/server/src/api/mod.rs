@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`.
 
 pub mod audit;
+pub mod feedback;
 pub mod items;
 pub mod members;
 
@@ -49,5 +50,6 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(audit::router())
         .merge(items::router())
+        .merge(feedback::router())
         .merge(crate::auth::router())
 }

@@ -1,0 +1,19 @@
+CREATE TABLE item_feedback (
+    item_id TEXT NOT NULL REFERENCES items (id),
+    member_id TEXT NOT NULL REFERENCES members (id),
+    responder TEXT NOT NULL,
+    feedback TEXT NOT NULL,
+    first_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (item_id, member_id)
+);
+CREATE UNIQUE INDEX item_feedback_responder ON item_feedback (item_id, responder);
+CREATE INDEX item_feedback_member ON item_feedback (member_id, first_at);
+
+CREATE TABLE item_feedback_history (
+    item_id TEXT NOT NULL REFERENCES items (id),
+    member_id TEXT NOT NULL REFERENCES members (id),
+    feedback TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX item_feedback_history_item ON item_feedback_history (item_id, member_id, at);
