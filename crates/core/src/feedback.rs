@@ -227,6 +227,49 @@ impl FeedbackForm {
     }
 }
 
+/// Checks a promotion (M2.4): the coordinator or a class-1 task-force member turns
+/// analyses into a confirmed countermeasure or best practice.
+///
+/// # Errors
+/// [`DomainError::Forbidden`] for anyone else; [`DomainError::Invalid`] when the new
+/// item is not a confirmed countermeasure or best practice, or names no source.
+pub fn check_promotion(
+    actor: &Viewer,
+    content: &crate::item::ItemContent,
+    sources: usize,
+) -> Result<(), DomainError> {
+    actor.ensure_can_act()?;
+    let m = &actor.member;
+    let coordinator = m.is_active() && m.has_role(crate::member::SpecialRole::Coordinator);
+    if !(coordinator || (m.class == MemberClass::Class1 && m.in_task_force())) {
+        return Err(DomainError::Forbidden(
+            "only class-1 task-force members and the coordinator promote analyses".into(),
+        ));
+    }
+    if !matches!(
+        content.kind,
+        ItemKind::Countermeasure | ItemKind::BestPractice
+    ) {
+        return Err(DomainError::invalid(
+            "item.kind",
+            "a promotion makes a countermeasure or a best practice",
+        ));
+    }
+    if content.confidence != crate::item::Confidence::Confirmed {
+        return Err(DomainError::invalid(
+            "item.confidence",
+            "a promotion makes a confirmed item",
+        ));
+    }
+    if sources == 0 || sources > 50 {
+        return Err(DomainError::invalid(
+            "sources",
+            "name 1 to 50 items the countermeasure comes from",
+        ));
+    }
+    Ok(())
+}
+
 /// How the answers to one item add up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Tally {

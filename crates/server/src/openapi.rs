@@ -22,7 +22,7 @@ use crate::{api, auth};
         api::items::create, api::items::get_one, api::items::update, api::items::change_scope,
         api::items::retract, api::items::revisions, api::items::reads, api::items::search,
         api::feedback::give, api::feedback::summary, api::feedback::owed, api::feedback::unanswered,
-        api::feedback::my_standing, api::feedback::ledger,
+        api::feedback::my_standing, api::feedback::ledger, api::feedback::promote, api::feedback::sources,
         auth::login, auth::me, auth::change_password, auth::create_token, auth::list_tokens, auth::revoke_token,
     ),
     modifiers(&BearerAuth),

@@ -41,6 +41,20 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredFeedback> {
 }
 
 impl Store {
+    /// The items `item` was promoted from.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn item_sources(&self, item: ItemId) -> Result<Vec<ItemId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT source_id FROM item_sources WHERE item_id = $1 ORDER BY source_id",
+        )
+        .bind(item.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter().map(|s| parse_id(s)).collect()
+    }
+
     /// The current feedback on an item, oldest answer first.
     ///
     /// # Errors
@@ -81,6 +95,21 @@ impl Store {
 }
 
 impl Tx {
+    /// Records that `item` was made from `sources` (a promotion to a countermeasure).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn link_sources(&mut self, item: ItemId, sources: &[ItemId]) -> Result<()> {
+        for s in sources {
+            sqlx::query("INSERT INTO item_sources (item_id, source_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(item.to_string())
+                .bind(s.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Stores a member's feedback on an item, replacing an earlier answer (which stays
     /// in the history). `responder` is used when this is the member's first answer on
     /// the item; returns the stored row.

@@ -351,6 +351,77 @@ pub async fn ledger(
     Ok(Json(standings(&state, &members, &items, &feedback, now)))
 }
 
+/// A promotion: analyses become a confirmed countermeasure with its own scope.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Promotion {
+    /// The analyses (and threat information) it comes from.
+    pub sources: Vec<String>,
+    /// The countermeasure: kind countermeasure or best_practice, confidence confirmed.
+    pub item: tsunagu_core::item::ItemDraft,
+}
+
+/// Promotes analyses, with their feedback, to a confirmed countermeasure (M2.4). The new
+/// item's provider is the promoter's member; its link to the sources is shown to the
+/// coordinator only.
+#[utoipa::path(post, path = "/api/v1/promotions", tag = "task force", request_body = Promotion, security(("bearer" = [])),
+    responses((status = 201, body = ItemView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn promote(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    ApiJson(p): ApiJson<Promotion>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    let content = p.item.parse()?;
+    tsunagu_core::feedback::check_promotion(&v, &content, p.sources.len())?;
+    let mut sources = Vec::new();
+    for (i, s) in p.sources.iter().enumerate() {
+        let id: ItemId = s.parse().map_err(|_| ApiError::NotFound)?;
+        let stored = state.store.item(id).await?.ok_or(ApiError::NotFound)?;
+        view(&stored.item, &v).ok_or(ApiError::NotFound)?;
+        if !asks_feedback(&stored.item) {
+            return Err(ApiError::Unprocessable(format!(
+                "sources: [{i}] is not an analysis or threat information"
+            )));
+        }
+        if !sources.contains(&id) {
+            sources.push(id);
+        }
+    }
+    let shown = crate::api::items::share_item(&state, &v, content, &sources).await?;
+    Ok((StatusCode::CREATED, Json(shown)))
+}
+
+/// The items a promoted countermeasure came from: the coordinator only.
+#[utoipa::path(get, path = "/api/v1/items/{id}/sources", tag = "task force", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ItemView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn sources(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ItemView>>> {
+    let id: ItemId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let stored = state.store.item(id).await?.ok_or(ApiError::NotFound)?;
+    view(&stored.item, &v).ok_or(ApiError::NotFound)?;
+    if !v
+        .member
+        .has_role(tsunagu_core::member::SpecialRole::Coordinator)
+    {
+        return Err(ApiError::Forbidden(
+            "only the coordinator sees where a countermeasure came from".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for s in state.store.item_sources(id).await? {
+        if let Some(src) = state.store.item(s).await?
+            && let Some(shown) = view(&src.item, &v)
+        {
+            out.push(shown);
+        }
+    }
+    Ok(Json(out))
+}
+
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -359,4 +430,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/feedback/unanswered", get(unanswered))
         .route("/api/v1/ledger/me", get(my_standing))
         .route("/api/v1/ledger", get(ledger))
+        .route("/api/v1/promotions", axum::routing::post(promote))
+        .route("/api/v1/items/{id}/sources", get(sources))
 }

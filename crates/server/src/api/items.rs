@@ -12,7 +12,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use tsunagu_core::ids::ItemId;
 use tsunagu_core::indicator::{Indicator, IndicatorKind, guess_kind};
-use tsunagu_core::item::{Confidence, Item, ItemDraft, ItemKind, ItemStatus};
+use tsunagu_core::item::{Confidence, Item, ItemContent, ItemDraft, ItemKind, ItemStatus};
 use tsunagu_core::member::Sector;
 use tsunagu_core::scope::{Scope, check_scope_change};
 use tsunagu_core::user::Viewer;
@@ -72,16 +72,19 @@ async fn load_for(
     Ok((stored, v))
 }
 
-/// Shares a new item. The caller's member is its provider and sets its scope.
-#[utoipa::path(post, path = "/api/v1/items", tag = "items", request_body = ItemDraft, security(("bearer" = [])),
-    responses((status = 201, body = ItemView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(
-    State(state): State<AppState>,
-    Auth(v): Auth,
-    ApiJson(draft): ApiJson<ItemDraft>,
-) -> ApiResult<(StatusCode, Json<ItemView>)> {
+/// Stores `content` as a new item provided by the viewer's member, audited, and
+/// returns it as the provider sees it. Every way of sharing (the API, a consultation,
+/// a promotion) goes through here.
+///
+/// # Errors
+/// When the viewer may not act, or on database failure.
+pub async fn share_item(
+    state: &AppState,
+    v: &Viewer,
+    content: ItemContent,
+    sources: &[ItemId],
+) -> ApiResult<ItemView> {
     v.ensure_can_act()?;
-    let content = draft.parse()?;
     let now = OffsetDateTime::now_utc();
     let item = Item {
         id: ItemId::new(),
@@ -96,16 +99,34 @@ pub async fn create(
     let mut tx = state.store.begin().await?;
     tx.insert_item(&item, v.user.id).await?;
     tx.audit(&audit_by(
-        Some(&v),
+        Some(v),
         "item.create",
         "item",
         &item.id.to_string(),
-        json!({ "kind": item.content.kind, "tlp": item.content.tlp, "confidence": item.content.confidence, "scope": item.content.scope }),
+        json!({ "kind": item.content.kind, "tlp": item.content.tlp, "confidence": item.content.confidence, "scope": item.content.scope, "sources": sources }),
     ))
     .await?;
+    if !sources.is_empty() {
+        tx.link_sources(item.id, sources).await?;
+    }
     tx.commit().await?;
-    let shown = view(&item, &v).ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(shown)))
+    view(&item, v).ok_or(ApiError::NotFound)
+}
+
+/// Shares a new item. The caller's member is its provider and sets its scope.
+#[utoipa::path(post, path = "/api/v1/items", tag = "items", request_body = ItemDraft, security(("bearer" = [])),
+    responses((status = 201, body = ItemView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    ApiJson(draft): ApiJson<ItemDraft>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    v.ensure_can_act()?;
+    let content = draft.parse()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(share_item(&state, &v, content, &[]).await?),
+    ))
 }
 
 /// One item as the caller may see it.

@@ -17,3 +17,9 @@ CREATE TABLE item_feedback_history (
     at INTEGER NOT NULL
 );
 CREATE INDEX item_feedback_history_item ON item_feedback_history (item_id, member_id, at);
+
+CREATE TABLE item_sources (
+    item_id TEXT NOT NULL REFERENCES items (id),
+    source_id TEXT NOT NULL REFERENCES items (id),
+    PRIMARY KEY (item_id, source_id)
+);
