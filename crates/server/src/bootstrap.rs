@@ -80,7 +80,7 @@ pub async fn found_member(tx: &mut Tx, f: Founding) -> ApiResult<Member> {
 }
 
 /// Inserts a user with an already-hashed password and gives it a long-lived token;
-/// returns the token secret.
+/// returns the new user's id and the token secret.
 ///
 /// # Errors
 /// On database failure or a taken login.
@@ -90,7 +90,7 @@ pub async fn found_user(
     login: &str,
     role: UserRole,
     password_hash: &str,
-) -> ApiResult<String> {
+) -> ApiResult<(UserId, String)> {
     let user = User {
         id: UserId::new(),
         member_id: member,
@@ -107,11 +107,8 @@ pub async fn found_user(
         json!({ "member": member, "role": role }),
     ))
     .await?;
-    Ok(
-        issue_token(tx, user.id, member, "bootstrap", MAX_TOKEN_DAYS, None)
-            .await?
-            .token,
-    )
+    let token = issue_token(tx, user.id, member, "bootstrap", MAX_TOKEN_DAYS, None).await?;
+    Ok((user.id, token.token))
 }
 
 /// A random password of 24 characters from an unambiguous alphabet.
@@ -162,7 +159,8 @@ pub async fn bootstrap(store: &Store) -> ApiResult<Option<FirstLogin>> {
         },
     )
     .await?;
-    let api_token = found_user(&mut tx, secretariat.id, "admin", UserRole::Admin, &hash).await?;
+    let (_, api_token) =
+        found_user(&mut tx, secretariat.id, "admin", UserRole::Admin, &hash).await?;
     tx.set_meta(
         BOOTSTRAPPED,
         &OffsetDateTime::now_utc().unix_timestamp().to_string(),

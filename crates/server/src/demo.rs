@@ -1,5 +1,6 @@
 //! The demo council: a realistic membership across every sector, with a login and an
-//! API token for every member, so a newcomer sees each feature in the first minute.
+//! API token for every member and a few hundred shared items
+//! ([`crate::demo_items`]), so a newcomer sees each feature in the first minute.
 //!
 //! Organisation names are invented (syllables that no real company uses); secrets are
 //! random per data directory, never built into the binary.
@@ -16,6 +17,7 @@ use tsunagu_store::Store;
 
 use crate::auth::hash_password;
 use crate::bootstrap::{BOOTSTRAPPED, Founding, found_member, found_user, random_password};
+use crate::demo_items::populate_items;
 use crate::error::{ApiError, ApiResult};
 
 /// `demo-credentials.json`: every demo member with its users' logins, passwords and tokens.
@@ -154,7 +156,7 @@ fn regulators() -> Vec<(&'static str, Vec<Sector>)> {
 }
 
 /// The membership of the demo council, before secrets are made.
-fn plan() -> Vec<(Founding, Vec<UserRole>)> {
+pub(crate) fn plan() -> Vec<(Founding, Vec<UserRole>)> {
     let mut out = Vec::new();
     let one = |name: &str, class, roles: &[SpecialRole], sector, category: &str| Founding {
         name: name.to_owned(),
@@ -302,9 +304,12 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     }
     let mut tx = store.begin().await?;
     let mut members = Vec::with_capacity(plan.len());
+    let mut founded = Vec::with_capacity(plan.len());
+    let mut sharers = Vec::with_capacity(plan.len());
     for (mi, (founding, roles)) in plan.into_iter().enumerate() {
         let m = found_member(&mut tx, founding).await?;
         let mut users = Vec::new();
+        let mut sharer = None;
         for (ui, role) in roles.into_iter().enumerate() {
             let (password, hash) = hashed
                 .remove(&(mi, ui))
@@ -317,7 +322,11 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
                 (_, true) => format!("secretariat-{}", role.as_str()),
                 _ => format!("{}-{}", slug(&m.name, mi), role.as_str()),
             };
-            let api_token = found_user(&mut tx, m.id, &login, role, &hash).await?;
+            let (user_id, api_token) = found_user(&mut tx, m.id, &login, role, &hash).await?;
+            // Items are shared by the member's analyst, or its first user.
+            if sharer.is_none() || role == UserRole::Analyst {
+                sharer = Some(user_id);
+            }
             users.push(DemoUser {
                 login,
                 password,
@@ -335,7 +344,12 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
             foreign_affiliated: m.foreign_affiliated,
             users,
         });
+        if let Some(user) = sharer {
+            sharers.push((m.id, user));
+        }
+        founded.push(m);
     }
+    populate_items(&mut tx, &founded, &sharers).await?;
     tx.set_meta(
         BOOTSTRAPPED,
         &OffsetDateTime::now_utc().unix_timestamp().to_string(),
