@@ -1,4 +1,7 @@
-//! `tsunagu`: serve the council, run the demo council, administer the database.
+//! `tsunagu`: serve the council, run the demo council, administer the database, and
+//! measure it (`tsunagu bench`).
+
+mod bench;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tsunagu_server::demo::{self, DemoCredentials};
+use tsunagu_server::demo_items;
 use tsunagu_server::{AppState, Config, bootstrap, serve, shutdown_signal};
 use tsunagu_store::Store;
 
@@ -33,6 +37,13 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// End-to-end benchmarks on a real database through the real HTTP server; they
+    /// print their figures (record them in BENCHMARKS.md). Logs at warn unless
+    /// TSUNAGU_LOG says otherwise.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
     },
 }
 
@@ -89,6 +100,26 @@ struct ServeArgs {
     /// Requests per minute per address on the public endpoints (application, login).
     #[arg(long, env = "TSUNAGU_PUBLIC_RATE_PER_MINUTE", default_value_t = 20)]
     public_rate_per_minute: u32,
+    /// Seconds a worker holds a claimed delivery; if its server dies, another (or the
+    /// restarted one) retries it after this.
+    #[arg(long, env = "TSUNAGU_DELIVERY_LEASE_SECS", default_value_t = 60)]
+    delivery_lease_secs: u64,
+    /// Attempts before a delivery is dead-lettered.
+    #[arg(long, env = "TSUNAGU_DELIVERY_MAX_ATTEMPTS", default_value_t = 8)]
+    delivery_max_attempts: i64,
+    /// Deliveries this server sends at once (over all channels).
+    #[arg(long, env = "TSUNAGU_DELIVERY_CONCURRENCY", default_value_t = 256)]
+    delivery_concurrency: usize,
+    /// SMTP relay for alert e-mails: smtp://host:port, or smtps://user:password@host.
+    #[arg(long, env = "TSUNAGU_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of alert e-mails.
+    #[arg(
+        long,
+        env = "TSUNAGU_MAIL_FROM",
+        default_value = "tsunagu <alerts@tsunagu.invalid>"
+    )]
+    mail_from: String,
 }
 
 #[derive(Debug, Args)]
@@ -101,9 +132,9 @@ struct DemoArgs {
     listen: SocketAddr,
 }
 
-fn init_tracing() {
+fn init_tracing(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGU_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -117,8 +148,14 @@ fn init_tracing() {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    init_tracing();
+    // A benchmark would otherwise log every one of its requests.
+    init_tracing(if matches!(cli.command, Command::Bench { .. }) {
+        "warn"
+    } else {
+        "info,sqlx=warn"
+    });
     match cli.command {
+        Command::Bench { command } => bench::run(command).await,
         Command::Serve(args) => run_serve(args).await,
         Command::Demo(args) => run_demo(args).await,
         Command::Admin { command } => match command {
@@ -173,6 +210,14 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     let config = Config {
         approvals_required: args.approvals_required,
         public_rate_per_minute: args.public_rate_per_minute,
+        delivery: tsunagu_server::delivery::DeliveryConfig {
+            lease: std::time::Duration::from_secs(args.delivery_lease_secs.max(1)),
+            max_attempts: args.delivery_max_attempts.max(1),
+            concurrency: args.delivery_concurrency.max(1),
+            ..Default::default()
+        },
+        smtp_url: args.smtp_url,
+        mail_from: args.mail_from,
         ..Config::default()
     };
     let listener = TcpListener::bind(args.listen)
@@ -181,8 +226,9 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     run_until_signal(listener, store, config).await
 }
 
-async fn run_until_signal(listener: TcpListener, store: Store, config: Config) -> Result<()> {
+async fn run_until_signal(listener: TcpListener, store: Store, mut config: Config) -> Result<()> {
     let addr = listener.local_addr()?;
+    config.listen = Some(addr);
     tracing::info!(%addr, backend = ?store.backend(), "tsunagu is serving");
     println!("listening on http://{addr}");
     let shutdown = CancellationToken::new();
@@ -218,7 +264,8 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         demo::write_credentials(&path, &creds)?;
         creds
     };
-    print_demo_banner(&creds, &path);
+    let items = store.item_count().await?;
+    print_demo_banner(&creds, &path, items);
     run_until_signal(listener, store, Config::default()).await
 }
 
@@ -232,7 +279,7 @@ fn read_credentials(path: &Path) -> Result<DemoCredentials> {
     serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
 }
 
-fn print_demo_banner(creds: &DemoCredentials, path: &Path) {
+fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
     let find = |role: &str| {
         creds
             .members
@@ -254,6 +301,17 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path) {
                 "", u.api_token, creds.base_url
             );
         }
+    }
+    println!(
+        "  shared items: {items} (threat information, analyses, countermeasures, best practices)"
+    );
+    if let Some(u) = find("coordinator").and_then(|m| m.users.first()) {
+        println!(
+            "  search:       curl -H 'Authorization: Bearer {}' '{}/api/v1/items?indicator={}'",
+            u.api_token,
+            creds.base_url,
+            demo_items::EXAMPLE_INDICATOR
+        );
     }
     println!();
 }

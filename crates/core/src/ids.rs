@@ -72,3 +72,11 @@ new_id!(
     /// A shared item.
     ItemId
 );
+new_id!(
+    /// A consultation (相談) with the class-1 group.
+    ConsultationId
+);
+new_id!(
+    /// An early-warning alert.
+    AlertId
+);

@@ -382,6 +382,32 @@ impl Product {
     }
 }
 
+/// Parses sent indicators into their types, refusing more than [`MAX_INDICATORS`],
+/// naming the first bad one by its index (`indicators: [3]: invalid sha256 …`) and
+/// dropping repeated values (the first occurrence keeps its place).
+///
+/// # Errors
+/// [`DomainError::Invalid`] naming `indicators`.
+pub fn parse_indicators(list: &[RawIndicator]) -> Result<Vec<Indicator>, DomainError> {
+    bounded("indicators", list, MAX_INDICATORS)?;
+    parse_list(
+        "indicators",
+        list,
+        |raw| {
+            let kind = IndicatorKind::parse(raw.kind.trim()).ok_or_else(|| {
+                let known: Vec<_> = IndicatorKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!(
+                    "unknown indicator type {:?}; expected one of {}",
+                    clip(&raw.kind),
+                    known.join(", ")
+                )
+            })?;
+            Indicator::parse(kind, &raw.value).map_err(|e| e.to_string())
+        },
+        |i| (i.kind(), i.value().to_owned()),
+    )
+}
+
 impl ItemDraft {
     /// Checks every field and returns the content to store.
     ///
@@ -404,22 +430,7 @@ impl ItemDraft {
             text::optional("technical_details", &self.technical_details, MAX_TEXT)?;
         let countermeasures = text::optional("countermeasures", &self.countermeasures, MAX_TEXT)?;
         let victim = self.victim.as_ref().map(Victim::parse).transpose()?;
-        let indicators = parse_list(
-            "indicators",
-            &self.indicators,
-            |raw| {
-                let kind = IndicatorKind::parse(raw.kind.trim()).ok_or_else(|| {
-                    let known: Vec<_> = IndicatorKind::ALL.iter().map(|k| k.as_str()).collect();
-                    format!(
-                        "unknown indicator type {:?}; expected one of {}",
-                        clip(&raw.kind),
-                        known.join(", ")
-                    )
-                })?;
-                Indicator::parse(kind, &raw.value).map_err(|e| e.to_string())
-            },
-            |i| (i.kind(), i.value().to_owned()),
-        )?;
+        let indicators = parse_indicators(&self.indicators)?;
         let techniques = parse_list(
             "techniques",
             &self.techniques,

@@ -5,7 +5,9 @@
 //! result. Keeping the rules here lets property tests check them over random councils.
 #![deny(missing_docs)]
 
+pub mod alert;
 pub mod audit;
+pub mod consultation;
 pub mod error;
 pub mod feedback;
 pub mod ids;

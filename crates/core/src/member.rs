@@ -60,15 +60,18 @@ pub enum SpecialRole {
     Committee,
     /// 所管省庁: regulates the sectors in the member's `regulator_of`.
     Regulator,
+    /// Designated by the coordinator to issue council-wide alerts (M3.1).
+    AlertIssuer,
 }
 
 impl SpecialRole {
     /// All roles, in order.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Coordinator,
         Self::Secretariat,
         Self::Committee,
         Self::Regulator,
+        Self::AlertIssuer,
     ];
 
     /// The stable identifier used in the API and the database.
@@ -79,6 +82,7 @@ impl SpecialRole {
             Self::Secretariat => "secretariat",
             Self::Committee => "committee",
             Self::Regulator => "regulator",
+            Self::AlertIssuer => "alert_issuer",
         }
     }
 

@@ -356,11 +356,105 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     )
     .await?;
     tx.set_meta("demo", "true").await?;
+    let alerts = populate_alerts(&mut tx, &founded).await?;
+    record_demo_receipts(&mut tx, &founded, &alerts).await?;
     tx.commit().await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         members,
     })
+}
+
+/// Two past alerts: the WannaCry weekend (real) and a CYDER-style exercise.
+async fn populate_alerts(
+    tx: &mut tsunagu_store::Tx,
+    members: &[tsunagu_core::member::Member],
+) -> ApiResult<Vec<tsunagu_core::alert::Alert>> {
+    use tsunagu_core::alert::{Alert, AlertForm, AlertStatus};
+    let coordinator = members
+        .iter()
+        .find(|m| m.has_role(SpecialRole::Coordinator))
+        .ok_or_else(|| ApiError::Internal("the demo has no coordinator".into()))?;
+    let forms = [
+        (
+            serde_json::json!({
+                "title": "Do not boot unpatched Windows PCs (SMBv1 worm)",
+                "severity": "critical",
+                "action_required": "Keep Windows PCs off the network until MS17-010 is applied; block TCP 445 at the perimeter; disable SMBv1.",
+                "deadline_text": "月曜 08:30 JST までに / before 08:30 JST Monday",
+                "body_executive": "A worm encrypts Windows PCs the moment they boot on an unpatched network. Staff must not switch on office PCs on Monday until IT confirms the patch.",
+                "body_analyst": "EternalBlue (CVE-2017-0144) over TCP 445, DoublePulsar implant; see the related analyses for indicators.",
+                "cves": ["CVE-2017-0144"],
+                "target": {"all": true},
+                "exercise": false
+            }),
+            72,
+        ),
+        (
+            serde_json::json!({
+                "title": "Exercise: VPN appliance compromise in the electricity sector",
+                "severity": "high",
+                "action_required": "Follow your incident playbook for the VPN appliance scenario and report completion (対応済み).",
+                "deadline_text": "within 4 hours of receipt",
+                "body_executive": "A joint CYDER-style exercise. No real systems are affected.",
+                "body_analyst": "Scenario: authentication bypass on the perimeter VPN appliance, lateral movement to the OT network.",
+                "cves": ["CVE-2023-46805", "CVE-2024-21887"],
+                "target": {"sectors": ["electricity", "gas"], "classes": ["class1"]},
+                "exercise": true
+            }),
+            24,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (form, hours_ago) in forms {
+        let form: AlertForm =
+            serde_json::from_value(form).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let at = OffsetDateTime::now_utc() - time::Duration::hours(hours_ago);
+        let alert = Alert {
+            id: tsunagu_core::ids::AlertId::new(),
+            issuer: coordinator.id,
+            content: form.parse()?,
+            status: AlertStatus::Active,
+            revision: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        tx.publish_alert(&alert, &[], at).await?;
+        tx.audit(&crate::audit_by(
+            None,
+            "alert.issue",
+            "alert",
+            &alert.id.to_string(),
+            serde_json::json!({ "exercise": alert.content.exercise }),
+        ))
+        .await?;
+        out.push(alert);
+    }
+    Ok(out)
+}
+
+/// Receipts of the past alerts: most targeted members read them, many acted, a few
+/// were never reached, so the progress page has something to show.
+async fn record_demo_receipts(
+    tx: &mut tsunagu_store::Tx,
+    members: &[tsunagu_core::member::Member],
+    alerts: &[tsunagu_core::alert::Alert],
+) -> ApiResult<()> {
+    for alert in alerts {
+        for (i, m) in members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| alert.content.target.includes(m))
+        {
+            if i % 10 == 7 {
+                continue;
+            }
+            let at =
+                alert.created_at + time::Duration::minutes(i64::try_from(i % 90).unwrap_or(0) + 1);
+            tx.mark_receipt(alert.id, m.id, i % 3 != 0, at).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the credentials readable by the owner only (mode 0600).

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod delivery;
 pub mod demo;
 pub mod demo_items;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reads;
+pub mod stream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,6 +56,15 @@ pub struct Config {
     pub ledger_window: time::Duration,
     /// When a member counts as a free rider.
     pub free_rider: tsunagu_core::feedback::FreeRiderRule,
+    /// Alert delivery: retries, leases, timeouts.
+    pub delivery: delivery::DeliveryConfig,
+    /// Where this server listens, so webhooks cannot point back at it.
+    pub listen: Option<SocketAddr>,
+    /// The SMTP relay for e-mail deliveries (`smtp://host:port`, `smtps://user:pass@host`);
+    /// without it, e-mail deliveries wait (and retry) until one is configured.
+    pub smtp_url: Option<String>,
+    /// The sender of alert e-mails.
+    pub mail_from: String,
 }
 
 impl Default for Config {
@@ -65,6 +76,10 @@ impl Default for Config {
             feedback_window: time::Duration::hours(4),
             ledger_window: time::Duration::days(90),
             free_rider: tsunagu_core::feedback::FreeRiderRule::default(),
+            delivery: delivery::DeliveryConfig::default(),
+            listen: None,
+            smtp_url: None,
+            mail_from: "tsunagu <alerts@tsunagu.invalid>".into(),
         }
     }
 }
@@ -83,6 +98,10 @@ pub struct App {
     pub limits: Limits,
     /// Records who was shown which item.
     pub reads: reads::ReadRecorder,
+    /// Wakes the delivery workers.
+    pub workers: delivery::Workers,
+    /// The live stream's hub.
+    pub stream: stream::Hub,
 }
 
 impl std::ops::Deref for AppState {
@@ -104,6 +123,8 @@ impl AppState {
             config,
             limits,
             reads,
+            workers: delivery::Workers::default(),
+            stream: stream::Hub::default(),
         }))
     }
 }
@@ -197,8 +218,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `state` on `listener` until `shutdown` is cancelled; in-flight requests are
-/// allowed to finish.
+/// Serves `state` on `listener`, with the delivery workers, until `shutdown` is
+/// cancelled; in-flight requests and deliveries are allowed to finish.
 ///
 /// # Errors
 /// When the listener fails.
@@ -207,10 +228,14 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    let workers = delivery::start(state.clone(), shutdown.clone());
+    stream::start(state.clone(), shutdown.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+        .await;
+    workers.wait().await;
+    served
 }
 
 /// Resolves when the process gets SIGTERM or Ctrl-C.

@@ -23,10 +23,15 @@ use crate::{api, auth};
         api::items::retract, api::items::revisions, api::items::reads, api::items::search,
         api::feedback::give, api::feedback::summary, api::feedback::owed, api::feedback::unanswered,
         api::feedback::my_standing, api::feedback::ledger, api::feedback::promote, api::feedback::sources,
+        api::alerts::issue, api::alerts::update, api::alerts::withdraw, api::alerts::list, api::alerts::get_one,
+        api::alerts::ack, api::alerts::progress, api::alerts::add_channel, api::alerts::list_channels,
+        api::alerts::remove_channel, crate::stream::stream,
+        api::consultations::open, api::consultations::list, api::consultations::get_one,
+        api::consultations::reply, api::consultations::close, api::consultations::share,
         auth::login, auth::me, auth::change_password, auth::create_token, auth::list_tokens, auth::revoke_token,
     ),
     modifiers(&BearerAuth),
-    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"))
+    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"), (name = "alerts", description = "Early warning: alerts, channels, the live stream"), (name = "consultation", description = "Private consultations with the class-1 group, through the consultation view"))
 )]
 pub struct ApiDoc;
 

@@ -4,6 +4,9 @@
 //! requested as every member, and no response byte may contain a secret that member
 //! must not see. Which member may see what is restated here independently of the
 //! policy view. Every new endpoint that returns shared data joins `crawl`.
+//!
+//! Consultations (M2.6) join too: planted providers ask with secrets in the text,
+//! a class-1 member replies with secrets, and every member lists and reads them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -39,6 +42,21 @@ struct Planted {
     confidence: &'static str,
     tlp: &'static str,
     scope: Value,
+}
+
+/// A planted consultation: who asked and who replied.
+#[derive(Debug, Clone)]
+struct PlantedConsultation {
+    id: String,
+    n: usize,
+    asker: String,
+    responder: String,
+}
+
+/// The consultation rule, restated: the asker, the coordinator and class-1
+/// task-force members read a consultation; nobody else learns it exists.
+fn may_read_consultation(c: &PlantedConsultation, m: &M) -> bool {
+    m.id == c.asker || m.roles.contains("coordinator") || (m.class == "class1" && m.in_tf)
 }
 
 fn set(v: &Value) -> BTreeSet<String> {
@@ -161,15 +179,18 @@ async fn admit(
     (id, v["token"]["token"].as_str().unwrap().to_owned())
 }
 
-/// Every response a member gets from the endpoints that return item or member data:
-/// (bytes of item responses, bytes of every response).
+/// Every response a member gets from the endpoints that return item, consultation
+/// or member data: (bytes of item responses, bytes of consultation responses, bytes
+/// of every response).
 async fn crawl(
     app: &TestApp,
     m: &M,
     planted: &[Planted],
+    consultations: &[PlantedConsultation],
     provider_ids: &[String],
-) -> (String, String) {
+) -> (String, String, String) {
     let mut items = String::new();
+    let mut consulted = String::new();
     let mut all = String::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -212,7 +233,39 @@ async fn crawl(
             .await;
         items.push_str(&v.to_string());
     }
+    // Alerts embed the recipient's views of their related items.
+    let (_, v) = app.get("/api/v1/alerts?limit=200", &m.token).await;
+    items.push_str(&v.to_string());
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/consultations?limit=2&cursor={c}"),
+            None => "/api/v1/consultations?limit=2".to_owned(),
+        };
+        let (s, page) = app.get(&path, &m.token).await;
+        assert_eq!(s, 200);
+        consulted.push_str(&page.to_string());
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    for c in consultations {
+        let (s, v) = app
+            .get(&format!("/api/v1/consultations/{}", c.id), &m.token)
+            .await;
+        assert_eq!(
+            s == 200,
+            may_read_consultation(c, m),
+            "member {} ({}) on consultation {}: {v}",
+            m.id,
+            m.class,
+            c.n
+        );
+        consulted.push_str(&v.to_string());
+    }
     all.push_str(&items);
+    all.push_str(&consulted);
     for path in ["/api/v1/members".to_owned(), "/api/v1/me".to_owned()]
         .into_iter()
         .chain(provider_ids.iter().map(|p| format!("/api/v1/members/{p}")))
@@ -220,7 +273,7 @@ async fn crawl(
         let (_, v) = app.get(&path, &m.token).await;
         all.push_str(&v.to_string());
     }
-    (items, all)
+    (items, consulted, all)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -394,27 +447,76 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
     }
     let provider_ids: Vec<String> = providers.iter().map(|((id, _), _, _)| id.clone()).collect();
 
+    // An alert to everyone that relates every planted item: each recipient's copy may
+    // carry only the items its own view allows.
+    let related: Vec<&str> = planted.iter().map(|p| p.id.as_str()).collect();
+    let (s, v) = app
+        .post(
+            "/api/v1/alerts",
+            Some(&coordinator),
+            json!({"title": "Planted alert", "severity": "high", "action_required": "read the related items",
+                   "related_items": related, "target": {"all": true}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+
+    // Each planted provider consults the class-1 group; a class-1 task-force member
+    // of the demo council replies.
+    let expert = council
+        .iter()
+        .find(|m| m.class == "class1" && m.in_tf && m.roles.is_empty())
+        .unwrap()
+        .clone();
+    let mut consultations = Vec::new();
+    for ((pid, ptoken), _, k) in &providers {
+        let body = json!({
+            "subject": format!("Planted consultation {k}"),
+            "text": format!("something feels off: CSECRET-{k}"),
+            "indicators": [{"type": "domain", "value": format!("consult-{k}.example.org")}],
+        });
+        let (s, v) = app.post("/api/v1/consultations", Some(ptoken), body).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_owned();
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/consultations/{id}/replies"),
+                Some(&expert.token),
+                json!({"text": format!("try this: RSECRET-{k}")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        consultations.push(PlantedConsultation {
+            id,
+            n: *k,
+            asker: pid.clone(),
+            responder: expert.id.clone(),
+        });
+    }
+
     let app = std::sync::Arc::new(app);
     let planted = std::sync::Arc::new(planted);
+    let consultations = std::sync::Arc::new(consultations);
     let provider_ids = std::sync::Arc::new(provider_ids);
     let mut crawls = tokio::task::JoinSet::new();
     let lanes = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     for m in council.clone() {
-        let (app, planted, provider_ids, lanes) = (
+        let (app, planted, consultations, provider_ids, lanes) = (
             app.clone(),
             planted.clone(),
+            consultations.clone(),
             provider_ids.clone(),
             lanes.clone(),
         );
         crawls.spawn(async move {
             let _lane = lanes.acquire().await.unwrap();
-            let (items, all) = crawl(&app, &m, &planted, &provider_ids).await;
-            (m, items, all)
+            let (items, consulted, all) =
+                crawl(&app, &m, &planted, &consultations, &provider_ids).await;
+            (m, items, consulted, all)
         });
     }
     let mut checked = 0;
     while let Some(done) = crawls.join_next().await {
-        let (m, items, all) = done.unwrap();
+        let (m, items, consulted, all) = done.unwrap();
         let m = &m;
         let coordinator = m.roles.contains("coordinator");
         let administration = coordinator || m.roles.contains("secretariat");
@@ -441,6 +543,39 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
                     p.n,
                     m.id
                 );
+            }
+        }
+        for c in consultations.iter() {
+            let reads = may_read_consultation(c, m);
+            for secret in [format!("CSECRET-{}\"", c.n), format!("RSECRET-{}\"", c.n)] {
+                assert!(
+                    reads || !all.contains(&secret),
+                    "{secret} leaked to member {} ({}, roles {:?})",
+                    m.id,
+                    m.class,
+                    m.roles
+                );
+            }
+            assert!(
+                reads || !all.contains(&c.id),
+                "consultation {} exists for {}",
+                c.n,
+                m.id
+            );
+            assert!(
+                c.asker == m.id || coordinator || !consulted.contains(&c.asker),
+                "the asker of consultation {} leaked to {}",
+                c.n,
+                m.id
+            );
+            assert!(
+                coordinator || !consulted.contains(&c.responder),
+                "the responder of consultation {} leaked to {}",
+                c.n,
+                m.id
+            );
+            if reads {
+                assert!(consulted.contains(&format!("CSECRET-{}\"", c.n)));
             }
         }
         for (k, pid) in [1, 2, 3].iter().zip(provider_ids.iter()) {

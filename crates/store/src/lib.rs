@@ -7,7 +7,9 @@
 //! audit entry is chained and committed in the same transaction as the change.
 #![deny(missing_docs)]
 
+mod alerts;
 mod audit;
+mod consultations;
 mod feedback;
 mod items;
 mod members;
@@ -22,11 +24,16 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+pub use alerts::{Channel, Delivery, Receipt};
 pub use audit::AuditPage;
+pub use consultations::{ConsultationQuery, StoredConsultation};
 pub use feedback::StoredFeedback;
 pub use items::{IndicatorMatch, ItemQuery, ItemRead, ReadCounts, StoredItem};
 pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
 pub use users::{NewToken, TokenRow, UserWithHash};
+
+/// The PostgreSQL channel on which servers announce new alert revisions.
+pub const ALERTS_CHANNEL: &str = "tsunagu_alerts";
 
 /// Which database is underneath.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +78,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: String,
 }
 
 /// The SQLite database file inside a data directory.
@@ -118,7 +126,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, backend };
+        let store = Self {
+            pool,
+            backend,
+            url: url.to_owned(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -157,7 +169,10 @@ impl Store {
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
             .execute(&mut *tx)
             .await?;
-        Ok(Tx { tx })
+        Ok(Tx {
+            tx,
+            backend: self.backend,
+        })
     }
 
     /// Reads a value from the key/value meta table.
@@ -180,6 +195,7 @@ impl Store {
 /// A write transaction: see [`Store::begin`]. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
 }
 
 impl Tx {

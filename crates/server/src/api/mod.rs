@@ -1,6 +1,8 @@
 //! The REST API under `/api/v1`.
 
+pub mod alerts;
 pub mod audit;
+pub mod consultations;
 pub mod feedback;
 pub mod items;
 pub mod members;
@@ -51,5 +53,8 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(items::router())
         .merge(feedback::router())
+        .merge(alerts::router())
+        .merge(crate::stream::router())
+        .merge(consultations::router())
         .merge(crate::auth::router())
 }

@@ -31,11 +31,20 @@ impl TestApp {
         Self::spawn_with(db, config).await
     }
 
-    pub async fn spawn_with(db: Db, config: Config) -> Option<Self> {
+    pub async fn spawn_with(db: Db, mut config: Config) -> Option<Self> {
+        // Server logs in the test output: TSUNAGU_LOG=debug cargo test … -- --nocapture
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("TSUNAGU_LOG")
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
         let db = TestDb::new(db).await?;
         let store = Store::open(&db.url).await.expect("open store");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
+        config.listen = Some(addr);
         let shutdown = CancellationToken::new();
         let state = AppState::new(store.clone(), config);
         let token = shutdown.clone();

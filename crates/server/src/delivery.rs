@@ -1,0 +1,443 @@
+//! Delivery workers: drain the outbox of alert deliveries over signed webhooks, with
+//! retries (exponential backoff with jitter), a dead-letter state, an idempotency key
+//! per delivery and a per-channel limit on deliveries in flight.
+//!
+//! Webhooks are signed like the well-known payment and code-hosting webhooks:
+//! `Tsunagu-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+//! Receivers recompute the HMAC, compare in constant time, reject old timestamps, and
+//! drop duplicates by `Tsunagu-Delivery` (the idempotency key).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hmac::{Hmac, KeyInit, Mac};
+use rand::RngExt;
+use serde::Serialize;
+use sha2::Sha256;
+use time::OffsetDateTime;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tsunagu_core::alert::{Alert, AlertStatus, AlertView, alert_view};
+use tsunagu_core::user::Viewer;
+use tsunagu_core::view::view;
+use tsunagu_store::Delivery;
+
+use crate::AppState;
+
+/// Settings of the delivery workers.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Attempts before a delivery is dead-lettered.
+    pub max_attempts: i64,
+    /// First retry delay; doubled each attempt, with jitter.
+    pub backoff_base: Duration,
+    /// Longest retry delay.
+    pub backoff_max: Duration,
+    /// How long a claimed delivery stays with its worker before others may retry it.
+    pub lease: Duration,
+    /// Timeout of one webhook request.
+    pub timeout: Duration,
+    /// Deliveries in flight at once, over all channels.
+    pub concurrency: usize,
+    /// How often idle workers look for due deliveries (they are also woken at once
+    /// when this process publishes).
+    pub poll: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(600),
+            lease: Duration::from_secs(60),
+            timeout: Duration::from_secs(10),
+            concurrency: 256,
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Computes the signature header value for `body` at `timestamp`.
+#[must_use]
+pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// What a webhook receives.
+#[derive(Debug, Serialize)]
+pub struct WebhookPayload {
+    /// The delivery id: the idempotency key.
+    pub delivery_id: String,
+    /// `alert.published`, `alert.updated` or `alert.withdrawn`.
+    pub event: &'static str,
+    /// The alert as this recipient may see it.
+    pub alert: AlertView,
+}
+
+fn event_name(alert: &Alert, revision: i64) -> &'static str {
+    if alert.status == AlertStatus::Withdrawn {
+        "alert.withdrawn"
+    } else if revision == 1 {
+        "alert.published"
+    } else {
+        "alert.updated"
+    }
+}
+
+/// The alert as `viewer` may see it, with the related items passed through the
+/// policy view one by one.
+///
+/// # Errors
+/// On database failure.
+pub async fn recipient_view(
+    state: &AppState,
+    alert: &Alert,
+    viewer: &Viewer,
+) -> Result<Option<AlertView>, tsunagu_store::StoreError> {
+    let mut related = Vec::new();
+    for id in &alert.content.related_items {
+        if let Some(stored) = state.store.item(*id).await?
+            && let Some(shown) = view(&stored.item, viewer)
+        {
+            related.push(shown);
+        }
+    }
+    Ok(alert_view(alert, viewer, related))
+}
+
+/// The running workers' handles.
+#[derive(Clone, Default)]
+pub struct Workers {
+    wake: Arc<Notify>,
+    freed: Arc<Notify>,
+}
+
+impl Workers {
+    /// Wakes the workers now (after publishing).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Starts the delivery loop; it stops at a safe point (no claim half-done) when
+/// `shutdown` is cancelled, after in-flight deliveries finish.
+pub fn start(state: AppState, shutdown: CancellationToken) -> TaskTracker {
+    let tracker = TaskTracker::new();
+    let inner = tracker.clone();
+    tracker.spawn(async move {
+        let cfg = state.config.delivery.clone();
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .build()
+            .unwrap_or_default();
+        let global = Arc::new(Semaphore::new(cfg.concurrency));
+        let per_channel: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+        loop {
+            // Claim only what this server can start now, so rows it cannot serve yet stay
+            // free for the other servers sharing the database.
+            let room = global.available_permits().min(CLAIM_BATCH);
+            let claimed = if room == 0 {
+                Vec::new()
+            } else {
+                match state
+                    .store
+                    .claim_deliveries(
+                        OffsetDateTime::now_utc(),
+                        millis(cfg.lease),
+                        i64::try_from(room).unwrap_or(1),
+                    )
+                    .await
+                {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(error = %e, "claiming deliveries failed");
+                        Vec::new()
+                    }
+                }
+            };
+            let busy = !claimed.is_empty();
+            for d in claimed {
+                let limit = {
+                    let mut map = per_channel
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    map.entry(d.channel.id.clone())
+                        .or_insert_with(|| {
+                            Arc::new(Semaphore::new(
+                                usize::try_from(d.channel.max_in_flight.max(1)).unwrap_or(4),
+                            ))
+                        })
+                        .clone()
+                };
+                let Ok(slot) = limit.try_acquire_owned() else {
+                    // The channel is saturated: let the row wait instead of a worker.
+                    let _ = state
+                        .store
+                        .release_delivery(
+                            &d,
+                            OffsetDateTime::now_utc() + time::Duration::milliseconds(200),
+                        )
+                        .await;
+                    continue;
+                };
+                let Ok(permit) = global.clone().acquire_owned().await else {
+                    return;
+                };
+                let (state, http) = (state.clone(), http.clone());
+                inner.spawn(async move {
+                    deliver(&state, &http, &d).await;
+                    drop((slot, permit));
+                    state.workers.freed.notify_one();
+                });
+            }
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = state.workers.wake.notified() => {},
+                () = state.workers.freed.notified() => {},
+                () = tokio::time::sleep(cfg.poll) => {},
+            }
+        }
+    });
+    tracker.close();
+    tracker
+}
+
+/// Most deliveries claimed at once.
+const CLAIM_BATCH: usize = 64;
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The delay before retry number `attempt` (1-based): base × 2^(attempt-1), capped, with
+/// ±20 % jitter so a burst of failures does not retry in lockstep.
+#[must_use]
+pub fn backoff(cfg: &DeliveryConfig, attempt: i64) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+    let raw = cfg
+        .backoff_base
+        .saturating_mul(2_u32.saturating_pow(exp))
+        .min(cfg.backoff_max);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    raw.mul_f64(jitter)
+}
+
+async fn deliver(state: &AppState, http: &reqwest::Client, d: &Delivery) {
+    let result = attempt(state, http, d).await;
+    let now = OffsetDateTime::now_utc();
+    let outcome = match result {
+        Ok(()) => state.store.delivered(d, now).await,
+        Err(error) => {
+            let retry = (d.attempts < state.config.delivery.max_attempts)
+                .then(|| now + backoff(&state.config.delivery, d.attempts));
+            if retry.is_none() {
+                tracing::warn!(delivery = %d.id, %error, "delivery dead-lettered");
+            }
+            state.store.delivery_failed(d, &error, retry).await
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!(delivery = %d.id, error = %e, "recording a delivery outcome failed; the lease will expire and it is retried");
+    }
+}
+
+async fn attempt(state: &AppState, http: &reqwest::Client, d: &Delivery) -> Result<(), String> {
+    let alert = state
+        .store
+        .alert(d.alert)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("alert is gone")?;
+    let member = state
+        .store
+        .member(d.member)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("member is gone")?;
+    let viewer = Viewer::for_member(member);
+    let Some(shown) = recipient_view(state, &alert, &viewer)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        // No longer a recipient (withdrew, retargeted): nothing to send.
+        return Ok(());
+    };
+    match d.channel.kind.as_str() {
+        "webhook" => {
+            let payload = WebhookPayload {
+                delivery_id: d.id.clone(),
+                event: event_name(&alert, d.revision),
+                alert: shown,
+            };
+            let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
+            let ts = OffsetDateTime::now_utc().unix_timestamp();
+            let secret = d.channel.secret.as_deref().unwrap_or_default();
+            let resp = http
+                .post(&d.channel.address)
+                .header("content-type", "application/json")
+                .header("tsunagu-signature", sign(secret, ts, &body))
+                .header("tsunagu-delivery", &d.id)
+                .header("idempotency-key", &d.id)
+                .header("tsunagu-event", payload.event)
+                .header(
+                    "tsunagu-exercise",
+                    if alert.content.exercise {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                )
+                .header(
+                    "user-agent",
+                    format!(
+                        "tsunagu/{} (pid {})",
+                        env!("CARGO_PKG_VERSION"),
+                        std::process::id()
+                    ),
+                )
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| format!("request failed: {e}"))?;
+            if resp.status().is_success() {
+                Ok(())
+            } else {
+                Err(format!("receiver answered {}", resp.status()))
+            }
+        }
+        "email" => send_email(state, &d.channel.address, &d.id, &shown).await,
+        other => Err(format!("no sender for channel kind {other:?}")),
+    }
+}
+
+/// The plain-text body of an alert e-mail, built from the recipient's view.
+#[must_use]
+pub fn email_body(a: &AlertView) -> String {
+    use std::fmt::Write;
+    let mut b = String::new();
+    if a.exercise {
+        let _ = writeln!(
+            b,
+            "{} これは訓練です / THIS IS AN EXERCISE\n",
+            tsunagu_core::alert::EXERCISE_MARK
+        );
+    }
+    let _ = writeln!(b, "{}\n", a.title);
+    let _ = writeln!(b, "Severity: {}", a.severity.as_str());
+    let _ = writeln!(b, "Action required: {}", a.action_required);
+    if !a.deadline_text.is_empty() {
+        let _ = writeln!(b, "Deadline: {}", a.deadline_text);
+    }
+    for (label, text) in [
+        ("For executives", &a.body_executive),
+        ("For analysts", &a.body_analyst),
+    ] {
+        if !text.is_empty() {
+            let _ = writeln!(b, "\n{label}:\n{text}");
+        }
+    }
+    if !a.cves.is_empty() {
+        let cves: Vec<&str> = a
+            .cves
+            .iter()
+            .map(tsunagu_core::indicator::CveId::as_str)
+            .collect();
+        let _ = writeln!(b, "\nCVEs: {}", cves.join(", "));
+    }
+    for i in &a.indicators {
+        let _ = writeln!(b, "Indicator ({}): {}", i.kind().as_str(), i.value());
+    }
+    for item in &a.related_items {
+        let _ = writeln!(b, "Related: {} ({})", item.title, item.id);
+    }
+    let _ = writeln!(
+        b,
+        "\nAlert {} revision {} — via the coordinator.",
+        a.id, a.revision
+    );
+    b
+}
+
+async fn send_email(
+    state: &AppState,
+    to: &str,
+    delivery: &str,
+    a: &AlertView,
+) -> Result<(), String> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let url = state
+        .config
+        .smtp_url
+        .as_deref()
+        .ok_or("no SMTP relay is configured")?;
+    let message = Message::builder()
+        .from(
+            state
+                .config
+                .mail_from
+                .parse()
+                .map_err(|e| format!("mail_from: {e}"))?,
+        )
+        .to(to.parse().map_err(|e| format!("recipient {to:?}: {e}"))?)
+        .subject(format!("[tsunagu] {}", a.title))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(email_body(a))
+        .map_err(|e| e.to_string())?;
+    let mut message = message;
+    let headers = message.headers_mut();
+    headers.insert_raw(lettre::message::header::HeaderValue::new(
+        lettre::message::header::HeaderName::new_from_ascii_str("X-Tsunagu-Delivery"),
+        delivery.to_owned(),
+    ));
+    headers.insert_raw(lettre::message::header::HeaderValue::new(
+        lettre::message::header::HeaderName::new_from_ascii_str("X-Tsunagu-Exercise"),
+        a.exercise.to_string(),
+    ));
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|e| format!("SMTP URL: {e}"))?
+        .timeout(Some(state.config.delivery.timeout))
+        .build();
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("SMTP: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_over_timestamp_and_body() {
+        // Independent value: printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac whsec_test
+        assert_eq!(
+            sign("whsec_test", 1_700_000_000, br#"{"a":1}"#),
+            "t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789"
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let cfg = DeliveryConfig::default();
+        let first = backoff(&cfg, 1);
+        assert!(first >= Duration::from_millis(1600) && first <= Duration::from_millis(2400));
+        let fifth = backoff(&cfg, 5);
+        assert!(fifth >= Duration::from_millis(25_600) && fifth <= Duration::from_millis(38_400));
+        assert!(backoff(&cfg, 40) <= Duration::from_secs(720));
+    }
+}

@@ -1,0 +1,566 @@
+//! Alerts and their outbox: the alert, one delivery row per recipient and channel, and
+//! the stream event are written in one transaction; workers claim due deliveries with
+//! a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several servers share the work
+//! and a crash mid-fan-out loses nothing: an expired lease makes the row due again.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+use tsunagu_core::alert::{Alert, AlertContent, AlertStatus};
+use tsunagu_core::ids::{AlertId, MemberId};
+
+use crate::{
+    Backend, Result, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_json, to_ms,
+};
+
+/// A delivery channel a member registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// Identifier.
+    pub id: String,
+    /// Owner.
+    pub member: MemberId,
+    /// `webhook` or `email`.
+    pub kind: String,
+    /// URL or e-mail address.
+    pub address: String,
+    /// The webhook's signing secret.
+    pub secret: Option<String>,
+    /// Most deliveries in flight to it at once.
+    pub max_in_flight: i64,
+    /// Whether deliveries go to it.
+    pub active: bool,
+}
+
+/// A delivery claimed by a worker.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Identifier: also the idempotency key receivers see.
+    pub id: String,
+    /// The alert.
+    pub alert: AlertId,
+    /// Which revision.
+    pub revision: i64,
+    /// The recipient.
+    pub member: MemberId,
+    /// Through which channel.
+    pub channel: Channel,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// Where the deliveries of an alert stand.
+#[derive(Debug, Clone, Default)]
+pub struct Receipt {
+    /// Recipient.
+    pub member: MemberId,
+    /// First delivered through any channel.
+    pub delivered_at: Option<OffsetDateTime>,
+    /// Read (portal or acknowledgement).
+    pub read_at: Option<OffsetDateTime>,
+    /// Reported as acted on (対応済み).
+    pub acted_at: Option<OffsetDateTime>,
+}
+
+fn alert_from_row(row: &AnyRow) -> Result<(i64, Alert)> {
+    let content: AlertContent = parse_json(&row.try_get::<String, _>("content")?)?;
+    Ok((
+        row.try_get("seq")?,
+        Alert {
+            id: parse_id(&row.try_get::<String, _>("id")?)?,
+            issuer: parse_id(&row.try_get::<String, _>("issuer")?)?,
+            content,
+            status: parse_enum(&row.try_get::<String, _>("status")?, AlertStatus::parse)?,
+            revision: row.try_get("revision")?,
+            created_at: from_ms(row.try_get("created_at")?)?,
+            updated_at: from_ms(row.try_get("updated_at")?)?,
+        },
+    ))
+}
+
+fn channel_from_row(row: &AnyRow, prefix: &str) -> Result<Channel> {
+    let col = |c: &str| format!("{prefix}{c}");
+    Ok(Channel {
+        id: row.try_get(col("id").as_str())?,
+        member: parse_id(&row.try_get::<String, _>(col("member_id").as_str())?)?,
+        kind: row.try_get(col("kind").as_str())?,
+        address: row.try_get(col("address").as_str())?,
+        secret: row.try_get(col("secret").as_str())?,
+        max_in_flight: row.try_get(col("max_in_flight").as_str())?,
+        active: row.try_get::<i64, _>(col("active").as_str())? != 0,
+    })
+}
+
+fn opt_ms(v: Option<i64>) -> Result<Option<OffsetDateTime>> {
+    v.map(from_ms).transpose()
+}
+
+fn encode(c: &AlertContent) -> Result<String> {
+    serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// One alert.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn alert(&self, id: AlertId) -> Result<Option<Alert>> {
+        sqlx::query("SELECT * FROM alerts WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(|r| alert_from_row(r).map(|(_, a)| a))
+            .transpose()
+    }
+
+    /// Listens for the alert announcements of every server sharing this PostgreSQL and
+    /// calls `on_notify` for each; returns when the connection fails (SQLite: at once,
+    /// there is only one server).
+    ///
+    /// # Errors
+    /// When the connection fails.
+    pub async fn listen_alerts(&self, on_notify: impl Fn() + Send) -> Result<()> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen(crate::ALERTS_CHANNEL).await?;
+        loop {
+            listener.recv().await?;
+            on_notify();
+        }
+    }
+
+    /// An alert as it was at the revision of stream event `seq`.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn alert_at(&self, id: AlertId, seq: i64) -> Result<Option<Alert>> {
+        let Some(current) = self.alert(id).await? else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "SELECT r.revision, r.status, r.content, r.at FROM stream_events e \
+             JOIN alert_revisions r ON r.alert_id = e.alert_id AND r.revision = e.revision WHERE e.seq = $1",
+        )
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Alert {
+                revision: r.try_get("revision")?,
+                status: parse_enum(&r.try_get::<String, _>("status")?, AlertStatus::parse)?,
+                content: parse_json(&r.try_get::<String, _>("content")?)?,
+                updated_at: from_ms(r.try_get("at")?)?,
+                ..current
+            })
+        })
+        .transpose()
+    }
+
+    /// Alerts, newest first, older than `before` (a sequence number).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn alerts(&self, before: Option<i64>, limit: i64) -> Result<Vec<(i64, Alert)>> {
+        let rows = sqlx::query("SELECT * FROM alerts WHERE seq < $1 ORDER BY seq DESC LIMIT $2")
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    /// A member's channels.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn channels_of(&self, member: MemberId) -> Result<Vec<Channel>> {
+        let rows = sqlx::query("SELECT * FROM channels WHERE member_id = $1 ORDER BY created_at")
+            .bind(member.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| channel_from_row(r, "")).collect()
+    }
+
+    /// Stream events after `after`, oldest first: (event sequence, alert, revision).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn stream_events(&self, after: i64, limit: i64) -> Result<Vec<(i64, AlertId, i64)>> {
+        let rows = sqlx::query("SELECT seq, alert_id, revision FROM stream_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("seq")?,
+                    parse_id(&r.try_get::<String, _>("alert_id")?)?,
+                    r.try_get("revision")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The latest stream event's sequence number (0 when none).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn last_stream_event(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(seq) FROM stream_events")
+                .fetch_one(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
+    }
+
+    /// The receipts of an alert (one per recipient that got anything).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn receipts(&self, alert: AlertId) -> Result<Vec<Receipt>> {
+        let rows = sqlx::query("SELECT * FROM alert_receipts WHERE alert_id = $1")
+            .bind(alert.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Receipt {
+                    member: parse_id(&r.try_get::<String, _>("member_id")?)?,
+                    delivered_at: opt_ms(r.try_get("delivered_at")?)?,
+                    read_at: opt_ms(r.try_get("read_at")?)?,
+                    acted_at: opt_ms(r.try_get("acted_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts of deliveries of an alert by status.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn delivery_counts(&self, alert: AlertId) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM deliveries WHERE alert_id = $1 GROUP BY status ORDER BY status")
+            .bind(alert.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// Claims up to `limit` due deliveries for `lease` milliseconds. A delivery whose
+    /// lease expired (its worker died) is due again.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>> {
+        let now_ms = to_ms(now);
+        let pick = match self.backend {
+            Backend::Sqlite => {
+                "SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $1) \
+                 OR (status = 'sending' AND lease_until < $1) ORDER BY next_attempt_at LIMIT $3"
+            }
+            Backend::Postgres => {
+                "SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $1) \
+                 OR (status = 'sending' AND lease_until < $1) ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED"
+            }
+        };
+        let sql = format!(
+            "UPDATE deliveries SET status = 'sending', lease_until = $2, attempts = attempts + 1 \
+             WHERE id IN ({pick}) RETURNING id"
+        );
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(now_ms)
+            .bind(now_ms + lease_ms)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT d.id, d.alert_id, d.revision, d.member_id, d.attempts, \
+                 c.id AS c_id, c.member_id AS c_member_id, c.kind AS c_kind, c.address AS c_address, \
+                 c.secret AS c_secret, c.max_in_flight AS c_max_in_flight, c.active AS c_active \
+                 FROM deliveries d JOIN channels c ON c.id = d.channel_id WHERE d.id = $1",
+            )
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+            out.push(Delivery {
+                id: row.try_get("id")?,
+                alert: parse_id(&row.try_get::<String, _>("alert_id")?)?,
+                revision: row.try_get("revision")?,
+                member: parse_id(&row.try_get::<String, _>("member_id")?)?,
+                attempts: row.try_get("attempts")?,
+                channel: channel_from_row(&row, "c_")?,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Marks a delivery delivered and the member's receipt delivered.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn delivered(&self, d: &Delivery, now: OffsetDateTime) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE deliveries SET status = 'delivered', delivered_at = $2, lease_until = NULL, last_error = NULL WHERE id = $1")
+            .bind(&d.id)
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO alert_receipts (alert_id, member_id, delivered_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (alert_id, member_id) DO UPDATE SET delivered_at = COALESCE(alert_receipts.delivered_at, excluded.delivered_at)",
+        )
+        .bind(d.alert.to_string())
+        .bind(d.member.to_string())
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: due again at `retry_at`, or dead when `retry_at` is `None`.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn delivery_failed(
+        &self,
+        d: &Delivery,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        let (status, next) = match retry_at {
+            Some(t) => ("pending", to_ms(t)),
+            None => ("dead", i64::MAX),
+        };
+        sqlx::query("UPDATE deliveries SET status = $2, next_attempt_at = $3, lease_until = NULL, last_error = $4 WHERE id = $1")
+            .bind(&d.id)
+            .bind(status)
+            .bind(next)
+            .bind(error.chars().take(500).collect::<String>())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a claimed delivery back without counting the attempt (the channel is busy).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn release_delivery(&self, d: &Delivery, at: OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE deliveries SET status = 'pending', attempts = attempts - 1, next_attempt_at = $2, lease_until = NULL WHERE id = $1")
+            .bind(&d.id)
+            .bind(to_ms(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records that a member read or acted on an alert.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn mark_receipt(
+        &self,
+        alert: AlertId,
+        member: MemberId,
+        acted: bool,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        mark_receipt(&self.pool, alert, member, acted, now).await
+    }
+}
+
+async fn mark_receipt<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    alert: AlertId,
+    member: MemberId,
+    acted: bool,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let sql = if acted {
+        "INSERT INTO alert_receipts (alert_id, member_id, read_at, acted_at) VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (alert_id, member_id) DO UPDATE SET read_at = COALESCE(alert_receipts.read_at, excluded.read_at), \
+         acted_at = COALESCE(alert_receipts.acted_at, excluded.acted_at)"
+    } else {
+        "INSERT INTO alert_receipts (alert_id, member_id, read_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (alert_id, member_id) DO UPDATE SET read_at = COALESCE(alert_receipts.read_at, excluded.read_at)"
+    };
+    sqlx::query(sql)
+        .bind(alert.to_string())
+        .bind(member.to_string())
+        .bind(to_ms(now))
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+impl Tx {
+    /// Records a read or acted receipt inside the transaction (see [`Store::mark_receipt`]).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn mark_receipt(
+        &mut self,
+        alert: AlertId,
+        member: MemberId,
+        acted: bool,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        mark_receipt(&mut *self.tx, alert, member, acted, now).await
+    }
+
+    /// Stores an alert revision (new or updated) with one delivery row per recipient
+    /// channel and a stream event, all in this transaction.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn publish_alert(
+        &mut self,
+        alert: &Alert,
+        recipients: &[(MemberId, Vec<Channel>)],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let content = encode(&alert.content)?;
+        if alert.revision == 1 {
+            sqlx::query(
+                "INSERT INTO alerts (id, issuer, status, revision, content, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(alert.id.to_string())
+            .bind(alert.issuer.to_string())
+            .bind(alert.status.as_str())
+            .bind(alert.revision)
+            .bind(&content)
+            .bind(to_ms(alert.created_at))
+            .bind(to_ms(alert.updated_at))
+            .execute(&mut *self.tx)
+            .await?;
+        } else {
+            sqlx::query("UPDATE alerts SET status = $2, revision = $3, content = $4, updated_at = $5 WHERE id = $1")
+                .bind(alert.id.to_string())
+                .bind(alert.status.as_str())
+                .bind(alert.revision)
+                .bind(&content)
+                .bind(to_ms(alert.updated_at))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO alert_revisions (alert_id, revision, status, content, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(alert.id.to_string())
+            .bind(alert.revision)
+            .bind(alert.status.as_str())
+            .bind(&content)
+            .bind(to_ms(now))
+            .execute(&mut *self.tx)
+            .await?;
+        let rows: Vec<(MemberId, &Channel)> = recipients
+            .iter()
+            .flat_map(|(m, chans)| chans.iter().filter(|c| c.active).map(move |c| (*m, c)))
+            .collect();
+        for chunk in rows.chunks(400) {
+            let mut sql = String::from(
+                "INSERT INTO deliveries (id, alert_id, revision, member_id, channel_id, status, attempts, next_attempt_at, created_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 3;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, $1, $2, ${}, ${}, 'pending', 0, $3, $3)",
+                    b + 4,
+                    b + 5,
+                    b + 6
+                ));
+            }
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(alert.id.to_string())
+                .bind(alert.revision)
+                .bind(to_ms(now));
+            for (m, c) in chunk {
+                q = q
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(m.to_string())
+                    .bind(c.id.clone());
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        sqlx::query("INSERT INTO stream_events (alert_id, revision, at) VALUES ($1, $2, $3)")
+            .bind(alert.id.to_string())
+            .bind(alert.revision)
+            .bind(to_ms(now))
+            .execute(&mut *self.tx)
+            .await?;
+        if self.backend == Backend::Postgres {
+            // Delivered at commit to every server listening: they wake their stream
+            // subscribers and delivery workers.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(crate::ALERTS_CHANNEL)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Registers a channel.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert_channel(&mut self, c: &Channel) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO channels (id, member_id, kind, address, secret, max_in_flight, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&c.id)
+        .bind(c.member.to_string())
+        .bind(&c.kind)
+        .bind(&c.address)
+        .bind(c.secret.as_deref())
+        .bind(c.max_in_flight)
+        .bind(i64::from(c.active))
+        .bind(to_ms(OffsetDateTime::now_utc()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Deactivates a member's channel; false when it has no such channel.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn deactivate_channel(&mut self, member: MemberId, id: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE channels SET active = 0 WHERE id = $1 AND member_id = $2 AND active = 1",
+        )
+        .bind(id)
+        .bind(member.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Every active channel of the given members, grouped per member.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn active_channels(&mut self) -> Result<Vec<Channel>> {
+        let rows = sqlx::query("SELECT * FROM channels WHERE active = 1")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(|r| channel_from_row(r, "")).collect()
+    }
+}
