@@ -823,7 +823,7 @@ async fn search(args: SearchArgs) -> Result<()> {
     println!("where the mean time of a request goes (ms):");
     println!(
         "  {:<16} {:>8} {:>8} {:>8} {:>8} {:>8}   {:>9}",
-        "", "HTTP", "search", "token", "reads tx", "rest", "SQL share"
+        "", "HTTP", "search", "token", "reads tx", "rest", "store share"
     );
     for m in &results {
         let http = m.http.mean.as_secs_f64() * 1000.0;
@@ -831,7 +831,7 @@ async fn search(args: SearchArgs) -> Result<()> {
         let token = auth.mean.as_secs_f64() * 1000.0;
         let tx = reads.mean.as_secs_f64() * 1000.0;
         println!(
-            "  {:<16} {http:>8.3} {sql:>8.3} {token:>8.3} {tx:>8.3} {:>8.3}   {:>8.0}%",
+            "  {:<16} {http:>8.3} {sql:>8.3} {token:>8.3} {tx:>8.3} {:>8.3}   {:>10.0}%",
             m.qt.label(),
             http - sql - token - tx,
             100.0 * (sql + token + tx) / http

@@ -2,6 +2,7 @@
 //! measure it (`tsunagu bench`).
 
 mod bench;
+mod bench_fanout;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -43,8 +44,19 @@ enum Command {
     /// TSUNAGU_LOG says otherwise.
     Bench {
         #[command(subcommand)]
-        command: bench::BenchCommand,
+        command: BenchCommand,
     },
+}
+
+/// Benchmarks: those of [`bench`], and the alert fan-out.
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    #[command(flatten)]
+    Other(bench::BenchCommand),
+    /// Alert fan-out on SQLite: N members with a loopback webhook each and live-stream
+    /// subscribers; publishes one alert and times the last acknowledged delivery and
+    /// the last subscriber.
+    Fanout(bench_fanout::FanoutArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,7 +167,10 @@ async fn main() -> Result<()> {
         "info,sqlx=warn"
     });
     match cli.command {
-        Command::Bench { command } => bench::run(command).await,
+        Command::Bench { command } => match command {
+            BenchCommand::Other(command) => bench::run(command).await,
+            BenchCommand::Fanout(args) => bench_fanout::run(args).await,
+        },
         Command::Serve(args) => run_serve(args).await,
         Command::Demo(args) => run_demo(args).await,
         Command::Admin { command } => match command {

@@ -235,6 +235,8 @@ pub struct Member {
     pub foreign_affiliated: bool,
     /// The committee's special approval for a foreign-affiliated member to join the TF.
     pub tf_special_approval: bool,
+    /// Moved out of the task force by the committee (a free rider, M1.4).
+    pub tf_suspended: bool,
     /// Sectors this member regulates (only meaningful with [`SpecialRole::Regulator`]).
     pub regulator_of: BTreeSet<Sector>,
     /// Opted out of receiving confidential information (M1.8).
@@ -272,6 +274,7 @@ impl Member {
         self.is_active()
             && matches!(self.class, MemberClass::Class1 | MemberClass::Class2)
             && (!self.foreign_affiliated || self.tf_special_approval)
+            && !self.tf_suspended
     }
 
     /// Whether this member regulates `sector`.
@@ -501,6 +504,8 @@ pub struct MemberDetails {
     pub foreign_affiliated: bool,
     /// TF special approval.
     pub tf_special_approval: bool,
+    /// Moved out of the task force by the committee.
+    pub tf_suspended: bool,
     /// Whether the member is in the task force.
     pub in_task_force: bool,
     /// Regulated sectors.
@@ -538,6 +543,7 @@ pub fn member_view(target: &Member, viewer: &Member) -> Option<MemberView> {
             category: target.category.clone(),
             foreign_affiliated: target.foreign_affiliated,
             tf_special_approval: target.tf_special_approval,
+            tf_suspended: target.tf_suspended,
             in_task_force: target.in_task_force(),
             regulator_of: target.regulator_of.iter().copied().collect(),
             confidential_opt_out: target.confidential_opt_out,
@@ -563,6 +569,7 @@ pub(crate) mod tests {
             category: String::new(),
             foreign_affiliated: false,
             tf_special_approval: false,
+            tf_suspended: false,
             regulator_of: BTreeSet::new(),
             confidential_opt_out: false,
             status: MemberStatus::Active,

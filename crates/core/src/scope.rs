@@ -224,6 +224,7 @@ pub(crate) mod tests {
                     category: String::new(),
                     foreign_affiliated: flags.0,
                     tf_special_approval: flags.1,
+                    tf_suspended: false,
                     regulator_of,
                     confidential_opt_out: flags.2,
                     status,

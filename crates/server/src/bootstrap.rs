@@ -62,6 +62,7 @@ pub async fn found_member(tx: &mut Tx, f: Founding) -> ApiResult<Member> {
         category: f.category,
         foreign_affiliated: f.foreign_affiliated,
         tf_special_approval: false,
+        tf_suspended: false,
         regulator_of: f.regulator_of,
         confidential_opt_out: false,
         status: MemberStatus::Active,

@@ -2447,6 +2447,7 @@ mod tests {
                 category: f.category,
                 foreign_affiliated: f.foreign_affiliated,
                 tf_special_approval: false,
+                tf_suspended: false,
                 regulator_of: f.regulator_of,
                 confidential_opt_out: false,
                 status: MemberStatus::Active,

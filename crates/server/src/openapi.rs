@@ -15,7 +15,7 @@ use crate::{api, auth};
         api::members::reject_application, api::members::activate, api::members::list_members,
         api::members::get_member, api::members::request_class_change, api::members::list_class_requests,
         api::members::approve_class_request, api::members::reject_class_request,
-        api::members::task_force_approval, api::members::expel, api::members::withdraw,
+        api::members::task_force_approval, api::members::task_force_suspension, api::members::expel, api::members::withdraw,
         api::members::set_roles, api::members::set_settings, api::members::list_users,
         api::members::create_user, api::members::disable_user,
         api::audit::list,

@@ -304,6 +304,47 @@ async fn wannacry_weekend(app: &TestApp) {
         .unwrap();
     assert_eq!(line["standing"]["originals"], 2);
     assert_eq!(app.get("/api/v1/ledger", &op1).await.0, 403);
+
+    // The committee moves a member out of the task force: it no longer sees TF items.
+    let (_, op3_me) = app.get("/api/v1/me", &op3).await;
+    let op3_id = op3_me["member"]["id"].as_str().unwrap().to_owned();
+    let suspend = format!("/api/v1/members/{op3_id}/task-force-suspension");
+    assert_eq!(
+        app.post(&suspend, Some(&op1), json!({"suspended": true}))
+            .await
+            .0,
+        403
+    );
+    let (s, v) = app
+        .post(
+            &suspend,
+            Some(&c.admin),
+            json!({"suspended": true, "reason": "never answers"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        app.get(&format!("/api/v1/items/{analysis_id}"), &op3)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.get("/api/v1/ledger/me", &op3).await.1["in_task_force"],
+        false
+    );
+    assert_eq!(
+        app.post(&suspend, Some(&c.admin), json!({"suspended": false}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/items/{analysis_id}"), &op3)
+            .await
+            .0,
+        200
+    );
 }
 
 #[tokio::test]

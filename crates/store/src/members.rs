@@ -13,7 +13,7 @@ use crate::{Result, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_
 macro_rules! member_columns {
     () => {
         "id, name, pseudonym, class, roles, sector, category, foreign_affiliated, \
-         tf_special_approval, regulator_of, confidential_opt_out, status, created_at"
+         tf_special_approval, tf_suspended, regulator_of, confidential_opt_out, status, created_at"
     };
 }
 
@@ -33,6 +33,7 @@ fn member_from_row(row: &AnyRow) -> Result<Member> {
         category: row.try_get("category")?,
         foreign_affiliated: row.try_get::<i64, _>("foreign_affiliated")? != 0,
         tf_special_approval: row.try_get::<i64, _>("tf_special_approval")? != 0,
+        tf_suspended: row.try_get::<i64, _>("tf_suspended")? != 0,
         regulator_of: regulator_of
             .iter()
             .map(|s| parse_enum(s, Sector::parse))
@@ -302,7 +303,7 @@ impl Tx {
     pub async fn update_member(&mut self, m: &Member) -> Result<()> {
         sqlx::query(
             "UPDATE members SET class = $2, roles = $3, regulator_of = $4, tf_special_approval = $5, \
-             confidential_opt_out = $6, status = $7, updated_at = $8 WHERE id = $1",
+             confidential_opt_out = $6, status = $7, updated_at = $8, tf_suspended = $9 WHERE id = $1",
         )
         .bind(m.id.to_string())
         .bind(m.class.as_str())
@@ -312,6 +313,7 @@ impl Tx {
         .bind(i64::from(m.confidential_opt_out))
         .bind(m.status.as_str())
         .bind(to_ms(OffsetDateTime::now_utc()))
+        .bind(i64::from(m.tf_suspended))
         .execute(&mut *self.tx)
         .await
         .map_err(StoreError::from_write)?;

@@ -239,6 +239,7 @@ pub async fn apply(
         category: app.category,
         foreign_affiliated: app.foreign_affiliated,
         tf_special_approval: false,
+        tf_suspended: false,
         regulator_of: BTreeSet::new(),
         confidential_opt_out: false,
         status: MemberStatus::Applied,
@@ -725,6 +726,55 @@ pub async fn task_force_approval(
         .ok_or(ApiError::NotFound)
 }
 
+/// The committee's decision to move a member out of the task force, or back in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskForceSuspension {
+    /// Out of the task force (true) or back in (false).
+    pub suspended: bool,
+    /// Why (recorded in the audit log).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Moves a member out of the task force (a free rider by the ledger, M1.4), or back.
+#[utoipa::path(post, path = "/api/v1/members/{id}/task-force-suspension", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = TaskForceSuspension,
+    responses((status = 200, body = MemberView), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn task_force_suspension(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<TaskForceSuspension>,
+) -> ApiResult<Json<MemberView>> {
+    let id = parse_member_id(&id)?;
+    v.ensure_can_act()?;
+    member::ensure_committee(&v.member)?;
+    let reason = text::optional("reason", &req.reason, 4000)?;
+    let mut tx = state.store.begin().await?;
+    let mut target = load(&mut tx, id).await?;
+    member::ensure_can_leave(&target)?;
+    if target.class == MemberClass::General {
+        return Err(ApiError::Conflict(
+            "general members are not in the task force".into(),
+        ));
+    }
+    target.tf_suspended = req.suspended;
+    tx.update_member(&target).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "member.tf_suspension",
+        "member",
+        &id.to_string(),
+        json!({ "suspended": req.suspended, "reason": reason }),
+    ))
+    .await?;
+    tx.commit().await?;
+    member::member_view(&target, &v.member)
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
 async fn depart(
     state: &AppState,
     v: &Viewer,
@@ -981,6 +1031,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/members/{id}/task-force-approval",
             post(task_force_approval),
+        )
+        .route(
+            "/api/v1/members/{id}/task-force-suspension",
+            post(task_force_suspension),
         )
         .route("/api/v1/members/{id}/expel", post(expel))
         .route("/api/v1/members/{id}/withdraw", post(withdraw))

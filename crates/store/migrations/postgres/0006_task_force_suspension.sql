@@ -1,0 +1,1 @@
+ALTER TABLE members ADD COLUMN tf_suspended BIGINT NOT NULL DEFAULT 0;
