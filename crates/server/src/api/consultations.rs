@@ -264,23 +264,28 @@ pub async fn share(
         ));
     }
     let content = draft.parse()?;
-    let shown = share_item(&state, &v, content, &[]).await?;
+    // The item and its link commit together: a second share (or a racing one) finds
+    // the link taken and rolls its item back.
     let mut tx = state.store.begin().await?;
-    // Two shares racing each create their item; the consultation keeps the first link.
-    if tx
-        .link_consultation_item(id, shown.id, OffsetDateTime::now_utc())
+    let item = share_item(&mut tx, &v, content, &[]).await?;
+    if !tx
+        .link_consultation_item(id, item.id, OffsetDateTime::now_utc())
         .await?
     {
-        tx.audit(&audit_by(
-            Some(&v),
-            "consultation.share",
-            "consultation",
-            &id.to_string(),
-            json!({ "item": shown.id }),
-        ))
-        .await?;
+        return Err(ApiError::Conflict(
+            "the consultation was already shared as an item".into(),
+        ));
     }
+    tx.audit(&audit_by(
+        Some(&v),
+        "consultation.share",
+        "consultation",
+        &id.to_string(),
+        json!({ "item": item.id }),
+    ))
+    .await?;
     tx.commit().await?;
+    let shown = tsunagu_core::view::view(&item, &v).ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(shown)))
 }
 

@@ -387,7 +387,10 @@ pub async fn promote(
             sources.push(id);
         }
     }
-    let shown = crate::api::items::share_item(&state, &v, content, &sources).await?;
+    let mut tx = state.store.begin().await?;
+    let item = crate::api::items::share_item(&mut tx, &v, content, &sources).await?;
+    tx.commit().await?;
+    let shown = view(&item, &v).ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(shown)))
 }
 

@@ -72,18 +72,18 @@ async fn load_for(
     Ok((stored, v))
 }
 
-/// Stores `content` as a new item provided by the viewer's member, audited, and
-/// returns it as the provider sees it. Every way of sharing (the API, a consultation,
-/// a promotion) goes through here.
+/// Stores `content` in `tx` as a new item provided by the viewer's member, audited, and
+/// returns it; the caller commits and answers with the provider's view. Every way of
+/// sharing (the API, a consultation, a promotion) goes through here.
 ///
 /// # Errors
 /// When the viewer may not act, or on database failure.
 pub async fn share_item(
-    state: &AppState,
+    tx: &mut tsunagu_store::Tx,
     v: &Viewer,
     content: ItemContent,
     sources: &[ItemId],
-) -> ApiResult<ItemView> {
+) -> ApiResult<Item> {
     v.ensure_can_act()?;
     let now = OffsetDateTime::now_utc();
     let item = Item {
@@ -96,7 +96,6 @@ pub async fn share_item(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.store.begin().await?;
     tx.insert_item(&item, v.user.id).await?;
     tx.audit(&audit_by(
         Some(v),
@@ -109,8 +108,7 @@ pub async fn share_item(
     if !sources.is_empty() {
         tx.link_sources(item.id, sources).await?;
     }
-    tx.commit().await?;
-    view(&item, v).ok_or(ApiError::NotFound)
+    Ok(item)
 }
 
 /// Shares a new item. The caller's member is its provider and sets its scope.
@@ -123,10 +121,11 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
     v.ensure_can_act()?;
     let content = draft.parse()?;
-    Ok((
-        StatusCode::CREATED,
-        Json(share_item(&state, &v, content, &[]).await?),
-    ))
+    let mut tx = state.store.begin().await?;
+    let item = share_item(&mut tx, &v, content, &[]).await?;
+    tx.commit().await?;
+    let shown = view(&item, &v).ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(shown)))
 }
 
 /// One item as the caller may see it.
