@@ -368,6 +368,17 @@ fn bad(field: &str, msg: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(format!("{field}: {msg}"))
 }
 
+/// An optional query parameter naming one of an enum's values.
+fn enum_param<T>(
+    field: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> ApiResult<Option<T>> {
+    value
+        .map(|v| parse(v).ok_or_else(|| bad(field, format!("unknown value {v:?}"))))
+        .transpose()
+}
+
 fn parse_time(field: &str, s: &str) -> ApiResult<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map_err(|e| bad(field, format!("{s:?} is not an RFC 3339 time ({e})")))
@@ -414,29 +425,11 @@ pub fn item_query(p: &SearchParams, v: &Viewer) -> ApiResult<ItemQuery> {
             .map(|t| tsunagu_core::indicator::TechniqueId::parse(t).map(|t| t.as_str().to_owned()))
             .transpose()
             .map_err(|e| bad("technique", e))?,
-        victim_sector: p
-            .sector
-            .as_deref()
-            .map(|s| Sector::parse(s).ok_or_else(|| bad("sector", format!("unknown sector {s:?}"))))
-            .transpose()?,
-        kind: p
-            .kind
-            .as_deref()
-            .map(|k| {
-                ItemKind::parse(k)
-                    .map(|k| k.as_str().to_owned())
-                    .ok_or_else(|| bad("kind", format!("unknown kind {k:?}")))
-            })
-            .transpose()?,
-        confidence: p
-            .confidence
-            .as_deref()
-            .map(|c| {
-                Confidence::parse(c)
-                    .map(|c| c.as_str().to_owned())
-                    .ok_or_else(|| bad("confidence", format!("unknown confidence {c:?}")))
-            })
-            .transpose()?,
+        victim_sector: enum_param("sector", p.sector.as_deref(), Sector::parse)?,
+        kind: enum_param("kind", p.kind.as_deref(), ItemKind::parse)?
+            .map(|k| k.as_str().to_owned()),
+        confidence: enum_param("confidence", p.confidence.as_deref(), Confidence::parse)?
+            .map(|c| c.as_str().to_owned()),
         since: p
             .since
             .as_deref()
