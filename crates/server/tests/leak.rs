@@ -219,7 +219,7 @@ async fn crawl(
             p.scope
         );
         items.push_str(&v.to_string());
-        for sub in ["revisions", "reads"] {
+        for sub in ["revisions", "reads", "feedback", "sources"] {
             let (_, v) = app
                 .get(&format!("/api/v1/items/{}/{sub}", p.id), &m.token)
                 .await;
@@ -233,9 +233,16 @@ async fn crawl(
             .await;
         items.push_str(&v.to_string());
     }
-    // Alerts embed the recipient's views of their related items.
-    let (_, v) = app.get("/api/v1/alerts?limit=200", &m.token).await;
-    items.push_str(&v.to_string());
+    // Alerts embed the recipient's views of their related items; the task-force lists
+    // embed item views too.
+    for path in [
+        "/api/v1/alerts?limit=200",
+        "/api/v1/feedback/owed",
+        "/api/v1/feedback/unanswered",
+    ] {
+        let (_, v) = app.get(path, &m.token).await;
+        items.push_str(&v.to_string());
+    }
     let mut cursor: Option<String> = None;
     loop {
         let path = match &cursor {
