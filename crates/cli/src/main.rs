@@ -327,6 +327,14 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
             creds.base_url,
             demo_items::EXAMPLE_INDICATOR
         );
+        println!(
+            "  live stream:  curl -N -H 'Authorization: Bearer {}' {}/api/v1/stream   (then POST /api/v1/alerts as the coordinator)",
+            u.api_token, creds.base_url
+        );
+        println!(
+            "  past alerts:  curl -H 'Authorization: Bearer {}' {}/api/v1/alerts",
+            u.api_token, creds.base_url
+        );
     }
     println!();
 }
