@@ -333,6 +333,8 @@ struct Round {
     last: f64,
     /// Until the store had every delivery marked delivered.
     marked: f64,
+    /// CPU time this process (server, receiver and subscribers) used until then.
+    cpu: f64,
     /// Webhook requests (repeats included).
     requests: usize,
     /// Live-stream arrivals, sorted.
@@ -345,6 +347,22 @@ fn pct(sorted: &[f64], p: usize) -> f64 {
         return f64::NAN;
     }
     sorted[(sorted.len() * p).div_ceil(100).clamp(1, sorted.len()) - 1]
+}
+
+/// CPU time (user and system) this process has used so far, in milliseconds; NaN when
+/// /proc is not there.
+fn cpu_ms() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // The fields after the command name, which is in parentheses.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // utime and stime, fields 14 and 15 of the line, in USER_HZ (100) ticks.
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks * 10.0)
+        })
+        .unwrap_or(f64::NAN)
 }
 
 fn ms_since(from: Instant, t: Instant) -> f64 {
@@ -386,6 +404,7 @@ async fn one_round(
             the indicators below and rotate credentials of any appliance found exposed.",
         "target": { "all": true },
     });
+    let cpu_before = cpu_ms();
     let sent = Instant::now();
     let resp = b
         .client
@@ -422,14 +441,14 @@ async fn one_round(
     arrivals.sort_unstable();
     // When the store has marked them all: polled (cheaply) only from now on.
     let marked_by = Instant::now() + patience(members);
-    let marked = loop {
+    let (marked, cpu) = loop {
         let counts = store.delivery_counts(id).await?;
         let delivered = counts
             .iter()
             .find(|(s, _)| s == "delivered")
             .map_or(0, |(_, n)| *n);
         if usize::try_from(delivered).unwrap_or(0) == members {
-            break Instant::now();
+            break (Instant::now(), cpu_ms() - cpu_before);
         }
         if Instant::now() > marked_by {
             bail!("round {round}: only {delivered} of {members} deliveries marked delivered");
@@ -460,6 +479,7 @@ async fn one_round(
             median,
             last,
             marked: ms_since(sent, marked),
+            cpu,
             requests,
             stream,
         },
@@ -623,7 +643,7 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     println!();
     println!("milliseconds after the POST /api/v1/alerts was sent:");
     println!(
-        "{:>5} {:>8} | {:>8} {:>8} {:>8} {:>8} {:>9} | {:>6} {:>8} {:>8} {:>8} {:>8}",
+        "{:>5} {:>8} | {:>8} {:>8} {:>8} {:>8} {:>9} {:>5} | {:>6} {:>8} {:>8} {:>8} {:>8}",
         "round",
         "201",
         "hook 1st",
@@ -631,6 +651,7 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
         "hook max",
         "all mkd",
         "hooks/s",
+        "cores",
         "stream",
         "p50",
         "p99",
@@ -641,13 +662,14 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
         let rate = args.members as f64 / ((r.last - r.publish) / 1000.0);
         let max = r.stream.last().copied().unwrap_or(f64::NAN);
         println!(
-            "{k:>5} {:>8.1} | {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.0} | {:>6} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
+            "{k:>5} {:>8.1} | {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>9.0} {:>5.2} | {:>6} {:>8.1} {:>8.1} {:>8.1} {:>8.1}",
             r.publish,
             r.first,
             r.median,
             r.last,
             r.marked,
             rate,
+            r.cpu / r.marked,
             r.stream.len(),
             pct(&r.stream, 50),
             pct(&r.stream, 99),
@@ -658,7 +680,8 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     println!(
         "  201: the POST answered (the alert and its {} deliveries committed); hook: arrivals at the \
          receiver; all mkd: the store had every delivery marked delivered; hooks/s: members / \
-         (last arrival - 201); stream: subscribers that got it (of {}); max-201: the last \
+         (last arrival - 201); cores: CPU time of this process (server, receiver and \
+         subscribers) / wall time until all mkd; stream: subscribers that got it (of {}); max-201: the last \
          subscriber after the 201",
         args.members, args.subscribers
     );

@@ -16,10 +16,12 @@ use rand::RngExt;
 use serde::Serialize;
 use sha2::Sha256;
 use time::OffsetDateTime;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tsunagu_core::alert::{Alert, AlertStatus, AlertView, alert_view};
+use tsunagu_core::ids::AlertId;
+use tsunagu_core::item::Item;
 use tsunagu_core::user::Viewer;
 use tsunagu_core::view::view;
 use tsunagu_store::Delivery;
@@ -105,15 +107,84 @@ pub async fn recipient_view(
     alert: &Alert,
     viewer: &Viewer,
 ) -> Result<Option<AlertView>, tsunagu_store::StoreError> {
+    let related = related_items(state, alert).await?;
+    Ok(view_with(alert, viewer, &related))
+}
+
+/// The alert's related items that still exist, in the alert's order.
+async fn related_items(
+    state: &AppState,
+    alert: &Alert,
+) -> Result<Vec<Item>, tsunagu_store::StoreError> {
     let mut related = Vec::new();
     for id in &alert.content.related_items {
-        if let Some(stored) = state.store.item(*id).await?
-            && let Some(shown) = view(&stored.item, viewer)
-        {
-            related.push(shown);
+        if let Some(stored) = state.store.item(*id).await? {
+            related.push(stored.item);
         }
     }
-    Ok(alert_view(alert, viewer, related))
+    Ok(related)
+}
+
+/// The alert as `viewer` may see it, given its loaded related items.
+fn view_with(alert: &Alert, viewer: &Viewer, related: &[Item]) -> Option<AlertView> {
+    let shown = related.iter().filter_map(|i| view(i, viewer)).collect();
+    alert_view(alert, viewer, shown)
+}
+
+/// An alert loaded once for the deliveries claimed together, with its related items;
+/// or why it could not be (then each of those deliveries fails with that, as when each
+/// loaded it alone).
+type Loaded = Arc<Result<(Alert, Vec<Item>), String>>;
+
+async fn load_alert(state: &AppState, id: AlertId) -> Result<(Alert, Vec<Item>), String> {
+    let alert = state
+        .store
+        .alert(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("alert is gone")?;
+    let related = related_items(state, &alert)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((alert, related))
+}
+
+/// A delivery that went through, to be recorded with others in one transaction.
+struct Done {
+    delivery: Delivery,
+    at: OffsetDateTime,
+}
+
+/// Most completions recorded in one transaction.
+const DONE_GROUP: usize = 512;
+
+/// Records completed deliveries with group commit: whatever finished while the previous
+/// commit ran goes into the next one, so a fan-out does not pay a commit per delivery.
+/// A delivery whose recording fails stays claimed until its lease expires and is then
+/// sent again (at least once), as when it was recorded alone.
+async fn record_done(
+    state: AppState,
+    mut rx: mpsc::Receiver<Done>,
+    writing: Arc<tokio::sync::Mutex<()>>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![(first.delivery, first.at)];
+        while batch.len() < DONE_GROUP {
+            match rx.try_recv() {
+                Ok(done) => batch.push((done.delivery, done.at)),
+                Err(_) => break,
+            }
+        }
+        let result = {
+            let _turn = writing.lock().await;
+            state.store.delivered(&batch).await
+        };
+        if let Err(e) = result {
+            for (d, _) in &batch {
+                tracing::error!(delivery = %d.id, error = %e, "recording a delivery outcome failed; the lease will expire and it is retried");
+            }
+        }
+    }
 }
 
 /// The running workers' handles.
@@ -143,13 +214,27 @@ pub fn start(state: AppState, shutdown: CancellationToken) -> TaskTracker {
             .unwrap_or_default();
         let global = Arc::new(Semaphore::new(cfg.concurrency));
         let per_channel: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+        // Claims and recorded completions take turns at the database rather than
+        // contend for SQLite's write lock (whose busy handler sleeps in coarse steps).
+        let writing = Arc::new(tokio::sync::Mutex::new(()));
+        let (done, done_rx) = mpsc::channel(cfg.concurrency.max(1));
+        inner.spawn(record_done(state.clone(), done_rx, writing.clone()));
+        // While deliveries are in flight, claim when at least this many slots are free,
+        // not a row at a time as each one finishes: every claim is a commit.
+        let claim_at = (CLAIM_BATCH.min(cfg.concurrency) / 2).max(1);
         loop {
             // Claim only what this server can start now, so rows it cannot serve yet stay
             // free for the other servers sharing the database.
-            let room = global.available_permits().min(CLAIM_BATCH);
+            let free = global.available_permits();
+            let room = if free >= claim_at || free == cfg.concurrency {
+                free.min(CLAIM_BATCH)
+            } else {
+                0
+            };
             let claimed = if room == 0 {
                 Vec::new()
             } else {
+                let _turn = writing.lock().await;
                 match state
                     .store
                     .claim_deliveries(
@@ -167,7 +252,21 @@ pub fn start(state: AppState, shutdown: CancellationToken) -> TaskTracker {
                 }
             };
             let busy = !claimed.is_empty();
+            // Each alert is loaded once for the deliveries claimed together.
+            let mut alerts: HashMap<AlertId, Loaded> = HashMap::new();
+            let mut batch = Vec::with_capacity(claimed.len());
             for d in claimed {
+                let alert = match alerts.get(&d.alert) {
+                    Some(a) => a.clone(),
+                    None => {
+                        let a = Arc::new(load_alert(&state, d.alert).await);
+                        alerts.insert(d.alert, a.clone());
+                        a
+                    }
+                };
+                batch.push((d, alert));
+            }
+            for (d, alert) in batch {
                 let limit = {
                     let mut map = per_channel
                         .lock()
@@ -194,9 +293,9 @@ pub fn start(state: AppState, shutdown: CancellationToken) -> TaskTracker {
                 let Ok(permit) = global.clone().acquire_owned().await else {
                     return;
                 };
-                let (state, http) = (state.clone(), http.clone());
+                let (state, http, done) = (state.clone(), http.clone(), done.clone());
                 inner.spawn(async move {
-                    deliver(&state, &http, &d).await;
+                    deliver(&state, &http, d, &alert, &done).await;
                     drop((slot, permit));
                     state.workers.freed.notify_one();
                 });
@@ -236,32 +335,50 @@ pub fn backoff(cfg: &DeliveryConfig, attempt: i64) -> Duration {
     raw.mul_f64(jitter)
 }
 
-async fn deliver(state: &AppState, http: &reqwest::Client, d: &Delivery) {
-    let result = attempt(state, http, d).await;
+async fn deliver(
+    state: &AppState,
+    http: &reqwest::Client,
+    d: Delivery,
+    alert: &Loaded,
+    done: &mpsc::Sender<Done>,
+) {
+    let result = attempt(state, http, &d, alert).await;
     let now = OffsetDateTime::now_utc();
-    let outcome = match result {
-        Ok(()) => state.store.delivered(d, now).await,
+    match result {
+        Ok(()) => {
+            let id = d.id.clone();
+            // Recorded by the group-commit writer; the delivery's slots are free now.
+            if done
+                .send(Done {
+                    delivery: d,
+                    at: now,
+                })
+                .await
+                .is_err()
+            {
+                tracing::error!(delivery = %id, "the delivery recorder has stopped; the lease will expire and it is retried");
+            }
+        }
         Err(error) => {
             let retry = (d.attempts < state.config.delivery.max_attempts)
                 .then(|| now + backoff(&state.config.delivery, d.attempts));
             if retry.is_none() {
                 tracing::warn!(delivery = %d.id, %error, "delivery dead-lettered");
             }
-            state.store.delivery_failed(d, &error, retry).await
+            if let Err(e) = state.store.delivery_failed(&d, &error, retry).await {
+                tracing::error!(delivery = %d.id, error = %e, "recording a delivery outcome failed; the lease will expire and it is retried");
+            }
         }
-    };
-    if let Err(e) = outcome {
-        tracing::error!(delivery = %d.id, error = %e, "recording a delivery outcome failed; the lease will expire and it is retried");
     }
 }
 
-async fn attempt(state: &AppState, http: &reqwest::Client, d: &Delivery) -> Result<(), String> {
-    let alert = state
-        .store
-        .alert(d.alert)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("alert is gone")?;
+async fn attempt(
+    state: &AppState,
+    http: &reqwest::Client,
+    d: &Delivery,
+    loaded: &Loaded,
+) -> Result<(), String> {
+    let (alert, related) = loaded.as_ref().as_ref().map_err(Clone::clone)?;
     let member = state
         .store
         .member(d.member)
@@ -269,10 +386,7 @@ async fn attempt(state: &AppState, http: &reqwest::Client, d: &Delivery) -> Resu
         .map_err(|e| e.to_string())?
         .ok_or("member is gone")?;
     let viewer = Viewer::for_member(member);
-    let Some(shown) = recipient_view(state, &alert, &viewer)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(shown) = view_with(alert, &viewer, related) else {
         // No longer a recipient (withdrew, retargeted): nothing to send.
         return Ok(());
     };
@@ -280,7 +394,7 @@ async fn attempt(state: &AppState, http: &reqwest::Client, d: &Delivery) -> Resu
         "webhook" => {
             let payload = WebhookPayload {
                 delivery_id: d.id.clone(),
-                event: event_name(&alert, d.revision),
+                event: event_name(alert, d.revision),
                 alert: shown,
             };
             let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;

@@ -3,6 +3,8 @@
 //! a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several servers share the work
 //! and a crash mid-fan-out loses nothing: an expired lease makes the row due again.
 
+use std::collections::{BTreeMap, HashMap};
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -78,17 +80,53 @@ fn alert_from_row(row: &AnyRow) -> Result<(i64, Alert)> {
     ))
 }
 
-fn channel_from_row(row: &AnyRow, prefix: &str) -> Result<Channel> {
-    let col = |c: &str| format!("{prefix}{c}");
+/// The columns of a channel, in [`channel_from_row`]'s order: in its own table…
+const CHANNEL_COLUMNS: [&str; 7] = [
+    "id",
+    "member_id",
+    "kind",
+    "address",
+    "secret",
+    "max_in_flight",
+    "active",
+];
+/// …and as the delivery claim names them.
+const CLAIMED_CHANNEL_COLUMNS: [&str; 7] = [
+    "c_id",
+    "c_member_id",
+    "c_kind",
+    "c_address",
+    "c_secret",
+    "c_max_in_flight",
+    "c_active",
+];
+
+fn channel_from_row(
+    row: &AnyRow,
+    [id, member, kind, address, secret, max_in_flight, active]: [&str; 7],
+) -> Result<Channel> {
     Ok(Channel {
-        id: row.try_get(col("id").as_str())?,
-        member: parse_id(&row.try_get::<String, _>(col("member_id").as_str())?)?,
-        kind: row.try_get(col("kind").as_str())?,
-        address: row.try_get(col("address").as_str())?,
-        secret: row.try_get(col("secret").as_str())?,
-        max_in_flight: row.try_get(col("max_in_flight").as_str())?,
-        active: row.try_get::<i64, _>(col("active").as_str())? != 0,
+        id: row.try_get(id)?,
+        member: parse_id(&row.try_get::<String, _>(member)?)?,
+        kind: row.try_get(kind)?,
+        address: row.try_get(address)?,
+        secret: row.try_get(secret)?,
+        max_in_flight: row.try_get(max_in_flight)?,
+        active: row.try_get::<i64, _>(active)? != 0,
     })
+}
+
+/// Ids per `IN (…)` list.
+const IN_CHUNK: usize = 500;
+/// Rows per multi-row statement (at most 3 parameters each).
+const ROWS_CHUNK: usize = 300;
+
+/// `$first, $first+1, …`: `n` numbered parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn opt_ms(v: Option<i64>) -> Result<Option<OffsetDateTime>> {
@@ -181,7 +219,9 @@ impl Store {
             .bind(member.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| channel_from_row(r, "")).collect()
+        rows.iter()
+            .map(|r| channel_from_row(r, CHANNEL_COLUMNS))
+            .collect()
     }
 
     /// Stream events after `after`, oldest first: (event sequence, alert, revision).
@@ -265,19 +305,23 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Delivery>> {
         let now_ms = to_ms(now);
-        let pick = match self.backend {
-            Backend::Sqlite => {
-                "SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $1) \
-                 OR (status = 'sending' AND lease_until < $1) ORDER BY next_attempt_at LIMIT $3"
-            }
-            Backend::Postgres => {
-                "SELECT id FROM deliveries WHERE (status = 'pending' AND next_attempt_at <= $1) \
-                 OR (status = 'sending' AND lease_until < $1) ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED"
-            }
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
+        // The earliest due rows among the pending ones and those whose lease expired: each
+        // kind is read in index order and stops at the limit, so a claim reads about
+        // `limit` rows however long the outbox is (one `OR` would read and sort every due
+        // row for every claim). On PostgreSQL each part locks what it read.
         let sql = format!(
-            "UPDATE deliveries SET status = 'sending', lease_until = $2, attempts = attempts + 1 \
-             WHERE id IN ({pick}) RETURNING id"
+            "WITH expired AS (SELECT id, next_attempt_at FROM deliveries \
+             WHERE status = 'sending' AND lease_until < $1 ORDER BY next_attempt_at LIMIT $3{lock}), \
+             due AS (SELECT id, next_attempt_at FROM deliveries \
+             WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3{lock}) \
+             UPDATE deliveries SET status = 'sending', lease_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM (SELECT id, next_attempt_at FROM expired \
+             UNION ALL SELECT id, next_attempt_at FROM due) AS claimable ORDER BY next_attempt_at LIMIT $3) \
+             RETURNING id"
         );
         let mut tx = self.pool.begin().await?;
         let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -286,50 +330,95 @@ impl Store {
             .bind(limit)
             .fetch_all(&mut *tx)
             .await?;
+        // The claimed rows with their channels, a chunk of ids per statement rather than
+        // one statement per row.
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(
+        for chunk in ids.chunks(IN_CHUNK) {
+            let sql = format!(
                 "SELECT d.id, d.alert_id, d.revision, d.member_id, d.attempts, \
                  c.id AS c_id, c.member_id AS c_member_id, c.kind AS c_kind, c.address AS c_address, \
                  c.secret AS c_secret, c.max_in_flight AS c_max_in_flight, c.active AS c_active \
-                 FROM deliveries d JOIN channels c ON c.id = d.channel_id WHERE d.id = $1",
-            )
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-            out.push(Delivery {
-                id: row.try_get("id")?,
-                alert: parse_id(&row.try_get::<String, _>("alert_id")?)?,
-                revision: row.try_get("revision")?,
-                member: parse_id(&row.try_get::<String, _>("member_id")?)?,
-                attempts: row.try_get("attempts")?,
-                channel: channel_from_row(&row, "c_")?,
-            });
+                 FROM deliveries d JOIN channels c ON c.id = d.channel_id WHERE d.id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            let mut found = HashMap::with_capacity(chunk.len());
+            for row in q.fetch_all(&mut *tx).await? {
+                let d = Delivery {
+                    id: row.try_get("id")?,
+                    alert: parse_id(&row.try_get::<String, _>("alert_id")?)?,
+                    revision: row.try_get("revision")?,
+                    member: parse_id(&row.try_get::<String, _>("member_id")?)?,
+                    attempts: row.try_get("attempts")?,
+                    channel: channel_from_row(&row, CLAIMED_CHANNEL_COLUMNS)?,
+                };
+                found.insert(d.id.clone(), d);
+            }
+            // In the order claimed.
+            for id in chunk {
+                out.push(found.remove(id).ok_or(sqlx::Error::RowNotFound)?);
+            }
         }
         tx.commit().await?;
         Ok(out)
     }
 
-    /// Marks a delivery delivered and the member's receipt delivered.
+    /// Marks deliveries delivered, each at its own time, and their members' receipts
+    /// delivered (a receipt keeps the time of its first delivery), in one transaction:
+    /// workers record a burst of completions with one commit.
     ///
     /// # Errors
-    /// On database failure.
-    pub async fn delivered(&self, d: &Delivery, now: OffsetDateTime) -> Result<()> {
+    /// On database failure; then none of them is recorded.
+    pub async fn delivered(&self, done: &[(Delivery, OffsetDateTime)]) -> Result<()> {
+        if done.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE deliveries SET status = 'delivered', delivered_at = $2, lease_until = NULL, last_error = NULL WHERE id = $1")
-            .bind(&d.id)
-            .bind(to_ms(now))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO alert_receipts (alert_id, member_id, delivered_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (alert_id, member_id) DO UPDATE SET delivered_at = COALESCE(alert_receipts.delivered_at, excluded.delivered_at)",
-        )
-        .bind(d.alert.to_string())
-        .bind(d.member.to_string())
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?;
+        for chunk in done.chunks(ROWS_CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, CAST(${} AS BIGINT))", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // VALUES columns are column1, column2… on both backends.
+            let sql = format!(
+                "UPDATE deliveries SET status = 'delivered', delivered_at = v.column2, lease_until = NULL, \
+                 last_error = NULL FROM (VALUES {values}) AS v WHERE deliveries.id = v.column1"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (d, at) in chunk {
+                q = q.bind(&d.id).bind(to_ms(*at));
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // One receipt row per alert and member, at its earliest delivery (a statement
+        // must not touch a row twice on PostgreSQL).
+        let mut first: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for (d, at) in done {
+            let at = to_ms(*at);
+            first
+                .entry((d.alert.to_string(), d.member.to_string()))
+                .and_modify(|t| *t = (*t).min(at))
+                .or_insert(at);
+        }
+        let receipts: Vec<_> = first.into_iter().collect();
+        for chunk in receipts.chunks(ROWS_CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO alert_receipts (alert_id, member_id, delivered_at) VALUES {values} \
+                 ON CONFLICT (alert_id, member_id) DO UPDATE SET delivered_at = COALESCE(alert_receipts.delivered_at, excluded.delivered_at)"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ((alert, member), at) in chunk {
+                q = q.bind(alert).bind(member).bind(*at);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -558,9 +647,13 @@ impl Tx {
     /// # Errors
     /// On database failure.
     pub async fn active_channels(&mut self) -> Result<Vec<Channel>> {
-        let rows = sqlx::query("SELECT * FROM channels WHERE active = 1")
+        let rows = sqlx::query(
+            "SELECT id, member_id, kind, address, secret, max_in_flight, active FROM channels WHERE active = 1",
+        )
             .fetch_all(&mut *self.tx)
             .await?;
-        rows.iter().map(|r| channel_from_row(r, "")).collect()
+        rows.iter()
+            .map(|r| channel_from_row(r, CHANNEL_COLUMNS))
+            .collect()
     }
 }
