@@ -2,6 +2,11 @@
 //! retries (exponential backoff with jitter), a dead-letter state, an idempotency key
 //! per delivery and a per-channel limit on deliveries in flight.
 //!
+//! A fan-out is bounded by its writes, so the worker claims due rows in batches (each
+//! claim reads about as many rows as it takes), loads each alert once per batch, and
+//! records finished deliveries with group commit: one transaction for whatever finished
+//! while the previous one was committing.
+//!
 //! Webhooks are signed like the well-known payment and code-hosting webhooks:
 //! `Tsunagu-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 //! Receivers recompute the HMAC, compare in constant time, reject old timestamps, and
