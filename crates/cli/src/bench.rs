@@ -250,7 +250,7 @@ fn bench_item(
     })
 }
 
-fn bar(len: u64, what: &str) -> Result<ProgressBar> {
+pub(crate) fn bar(len: u64, what: &str) -> Result<ProgressBar> {
     let pb = ProgressBar::new(len);
     pb.set_style(
         ProgressStyle::with_template(
@@ -555,7 +555,7 @@ async fn time_http(
     Ok((lat, counts))
 }
 
-fn memory_total() -> String {
+pub(crate) fn memory_total() -> String {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {
@@ -570,7 +570,7 @@ fn memory_total() -> String {
         )
 }
 
-fn cpu_model() -> String {
+pub(crate) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -582,7 +582,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))

@@ -27,7 +27,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{Notify, Semaphore, mpsc};
@@ -37,6 +36,8 @@ use tsunagu_core::ids::AlertId;
 use tsunagu_core::member::{MemberClass, MemberStatus, Sector, SpecialRole};
 use tsunagu_core::user::UserRole;
 use tsunagu_server::auth::hash_password;
+
+use crate::bench;
 use tsunagu_server::bootstrap::{self, Founding, found_member, found_user, random_password};
 use tsunagu_server::delivery::{DeliveryConfig, sign};
 use tsunagu_server::error::ApiError;
@@ -176,18 +177,6 @@ fn loopback_listener() -> Result<TcpListener> {
     Ok(socket.listen(BACKLOG)?)
 }
 
-fn bar(len: usize, what: &str) -> Result<ProgressBar> {
-    let pb = ProgressBar::new(len as u64);
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{msg:>18} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({per_sec}, eta {eta})",
-        )
-        .context("progress bar template")?,
-    );
-    pb.set_message(what.to_owned());
-    Ok(pb)
-}
-
 /// Founds a bench member; a new random pseudonym is drawn again when it collides with
 /// an existing one (about one in four runs of 50,000 members draws a collision).
 async fn found_bench_member(tx: &mut Tx, i: usize) -> Result<tsunagu_core::member::Member> {
@@ -240,7 +229,7 @@ async fn setup(
     .await?;
     tx.commit().await?;
 
-    let pb = bar(args.members, "members")?;
+    let pb = bench::bar(args.members as u64, "members")?;
     let mut tokens = Vec::with_capacity(args.subscribers);
     let mut i = 0;
     while i < args.members {
@@ -488,28 +477,12 @@ async fn one_round(
 }
 
 fn machine() -> String {
-    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
     let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map_or("unknown CPU", |(_, m)| m.trim());
-    let meminfo = read("/proc/meminfo");
-    let mem_gib = meminfo
-        .lines()
-        .find(|l| l.starts_with("MemTotal:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0 / 1024.0);
-    format!("{cpus} CPUs ({model}), {mem_gib:.1} GiB RAM")
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".to_owned())
+    format!(
+        "{cpus} CPUs ({}), {} RAM",
+        bench::cpu_model(),
+        bench::memory_total()
+    )
 }
 
 /// Runs `tsunagu bench fanout`.
@@ -538,7 +511,7 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     println!(
         "machine: {}, load average {} at start",
         machine(),
-        load_average()
+        bench::load_average()
     );
     println!("data directory: {}", dir.display());
 
@@ -704,7 +677,7 @@ pub async fn run(args: FanoutArgs) -> Result<()> {
     println!(
         "machine: {}, load average {} at the end",
         machine(),
-        load_average()
+        bench::load_average()
     );
     if let Some(temp) = temp {
         temp.close().context("removing the temporary directory")?;
