@@ -142,6 +142,27 @@ pub async fn get_one(
     Ok(Json(shown))
 }
 
+/// Writes `item` (its revision already incremented) with its audit entries in one
+/// transaction, and answers with the caller's view of it.
+async fn save_revision(
+    state: &AppState,
+    v: &Viewer,
+    seq: i64,
+    mut item: Item,
+    audits: &[(&str, serde_json::Value)],
+) -> ApiResult<Json<ItemView>> {
+    item.updated_at = OffsetDateTime::now_utc();
+    let id = item.id.to_string();
+    let mut tx = state.store.begin().await?;
+    tx.update_item(seq, &item, v.user.id).await?;
+    for (action, details) in audits {
+        tx.audit(&audit_by(Some(v), action, "item", &id, details.clone()))
+            .await?;
+    }
+    tx.commit().await?;
+    view(&item, v).map(Json).ok_or(ApiError::NotFound)
+}
+
 /// Only the provider edits an item (callers that cannot see it already got 404).
 fn ensure_provider(item: &Item, v: &Viewer) -> ApiResult<()> {
     v.ensure_can_act()?;
@@ -171,29 +192,17 @@ pub async fn update(
     let scope_before = item.content.scope.clone();
     item.content = content;
     item.revision += 1;
-    item.updated_at = OffsetDateTime::now_utc();
-    let mut tx = state.store.begin().await?;
-    tx.update_item(stored.seq, &item, v.user.id).await?;
-    tx.audit(&audit_by(
-        Some(&v),
+    let mut audits = vec![(
         "item.update",
-        "item",
-        &id,
         json!({ "revision": item.revision, "tlp": item.content.tlp }),
-    ))
-    .await?;
+    )];
     if scope_before != item.content.scope {
-        tx.audit(&audit_by(
-            Some(&v),
+        audits.push((
             "item.scope",
-            "item",
-            &id,
             json!({ "before": scope_before, "after": item.content.scope }),
-        ))
-        .await?;
+        ));
     }
-    tx.commit().await?;
-    view(&item, &v).map(Json).ok_or(ApiError::NotFound)
+    save_revision(&state, &v, stored.seq, item, &audits).await
 }
 
 /// A new sharing scope.
@@ -221,19 +230,8 @@ pub async fn change_scope(
     check_scope_change(&item.content.scope, &change.scope, &v.member, item.provider)?;
     let before = std::mem::replace(&mut item.content.scope, change.scope);
     item.revision += 1;
-    item.updated_at = OffsetDateTime::now_utc();
-    let mut tx = state.store.begin().await?;
-    tx.update_item(stored.seq, &item, v.user.id).await?;
-    tx.audit(&audit_by(
-        Some(&v),
-        "item.scope",
-        "item",
-        &id,
-        json!({ "before": before, "after": item.content.scope }),
-    ))
-    .await?;
-    tx.commit().await?;
-    view(&item, &v).map(Json).ok_or(ApiError::NotFound)
+    let audit = json!({ "before": before, "after": item.content.scope });
+    save_revision(&state, &v, stored.seq, item, &[("item.scope", audit)]).await
 }
 
 /// Retracts an item (provider or coordinator); recipients see it marked retracted.
@@ -258,19 +256,8 @@ pub async fn retract(
     let mut item = stored.item.clone();
     item.status = ItemStatus::Retracted;
     item.revision += 1;
-    item.updated_at = OffsetDateTime::now_utc();
-    let mut tx = state.store.begin().await?;
-    tx.update_item(stored.seq, &item, v.user.id).await?;
-    tx.audit(&audit_by(
-        Some(&v),
-        "item.retract",
-        "item",
-        &id,
-        json!({ "revision": item.revision }),
-    ))
-    .await?;
-    tx.commit().await?;
-    view(&item, &v).map(Json).ok_or(ApiError::NotFound)
+    let audit = json!({ "revision": item.revision });
+    save_revision(&state, &v, stored.seq, item, &[("item.retract", audit)]).await
 }
 
 /// Every revision of an item, oldest first. The provider and the coordinator only:
