@@ -101,15 +101,21 @@ pub async fn issue(
     Ok((StatusCode::CREATED, Json(shown)))
 }
 
-async fn load_own(state: &AppState, v: &Viewer, id: &str) -> ApiResult<Alert> {
+/// Loads an alert with the caller's view of it; 404 when the caller is no recipient.
+async fn load_for(state: &AppState, v: &Viewer, id: &str) -> ApiResult<(Alert, AlertView)> {
     let alert = state
         .store
         .alert(parse_alert_id(id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    recipient_view(state, &alert, v)
+    let shown = recipient_view(state, &alert, v)
         .await?
         .ok_or(ApiError::NotFound)?;
+    Ok((alert, shown))
+}
+
+async fn load_own(state: &AppState, v: &Viewer, id: &str) -> ApiResult<Alert> {
+    let (alert, _) = load_for(state, v, id).await?;
     ensure_issuer(v)?;
     if alert.issuer != v.member.id && !v.member.has_role(SpecialRole::Coordinator) {
         return Err(ApiError::Forbidden(
@@ -223,14 +229,7 @@ pub async fn get_one(
     Auth(v): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AlertView>> {
-    let alert = state
-        .store
-        .alert(parse_alert_id(&id)?)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let shown = recipient_view(&state, &alert, &v)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (alert, shown) = load_for(&state, &v, &id).await?;
     state
         .store
         .mark_receipt(alert.id, v.member.id, false, OffsetDateTime::now_utc())
@@ -257,14 +256,7 @@ pub async fn ack(
     Path(id): Path<String>,
     ApiJson(a): ApiJson<Ack>,
 ) -> ApiResult<StatusCode> {
-    let alert = state
-        .store
-        .alert(parse_alert_id(&id)?)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    recipient_view(&state, &alert, &v)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (alert, _) = load_for(&state, &v, &id).await?;
     state
         .store
         .mark_receipt(alert.id, v.member.id, a.acted, OffsetDateTime::now_utc())
@@ -311,14 +303,7 @@ pub async fn progress(
     Auth(v): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Progress>> {
-    let alert = state
-        .store
-        .alert(parse_alert_id(&id)?)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    recipient_view(&state, &alert, &v)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (alert, _) = load_for(&state, &v, &id).await?;
     let coordinator = v.member.has_role(SpecialRole::Coordinator);
     if alert.issuer != v.member.id && !coordinator {
         return Err(ApiError::Forbidden(
