@@ -132,6 +132,29 @@ struct ServeArgs {
         default_value = "tsunagu <alerts@tsunagu.invalid>"
     )]
     mail_from: String,
+    /// Minutes task-force members have to answer an item (the feedback deadline).
+    #[arg(long, env = "TSUNAGU_FEEDBACK_WINDOW_MINUTES", default_value_t = 240)]
+    feedback_window_minutes: i64,
+    /// Minutes before the deadline when members who still owe feedback are reminded
+    /// through their channels.
+    #[arg(long, env = "TSUNAGU_REMINDER_LEAD_MINUTES", default_value_t = 60)]
+    reminder_lead_minutes: i64,
+    /// Days the give-and-take ledger looks back.
+    #[arg(long, env = "TSUNAGU_LEDGER_WINDOW_DAYS", default_value_t = 90)]
+    ledger_window_days: i64,
+    /// Free rider: received at least this many task-force items…
+    #[arg(long, env = "TSUNAGU_FREE_RIDER_MIN_RECEIVED", default_value_t = 5)]
+    free_rider_min_received: i64,
+    /// …answered less than this percentage of those past their deadline…
+    #[arg(
+        long,
+        env = "TSUNAGU_FREE_RIDER_MIN_ANSWER_PERCENT",
+        default_value_t = 50
+    )]
+    free_rider_min_answer_percent: i64,
+    /// …and provided fewer originals than this.
+    #[arg(long, env = "TSUNAGU_FREE_RIDER_MIN_ORIGINALS", default_value_t = 1)]
+    free_rider_min_originals: i64,
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +256,14 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         },
         smtp_url: args.smtp_url,
         mail_from: args.mail_from,
+        feedback_window: time::Duration::minutes(args.feedback_window_minutes.max(1)),
+        reminder_lead: time::Duration::minutes(args.reminder_lead_minutes.max(0)),
+        ledger_window: time::Duration::days(args.ledger_window_days.max(1)),
+        free_rider: tsunagu_core::feedback::FreeRiderRule {
+            min_received: args.free_rider_min_received.max(0),
+            min_answer_percent: args.free_rider_min_answer_percent.clamp(0, 100),
+            min_originals: args.free_rider_min_originals.max(0),
+        },
         ..Config::default()
     };
     let listener = TcpListener::bind(args.listen)

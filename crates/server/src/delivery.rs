@@ -25,11 +25,14 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tsunagu_core::alert::{Alert, AlertStatus, AlertView, alert_view};
+use tsunagu_core::feedback::owes_feedback;
 use tsunagu_core::ids::AlertId;
 use tsunagu_core::item::Item;
+use tsunagu_core::item::ItemStatus;
 use tsunagu_core::user::Viewer;
+use tsunagu_core::view::ItemView;
 use tsunagu_core::view::view;
-use tsunagu_store::Delivery;
+use tsunagu_store::{Delivery, Notice, NoticeKind, Subject};
 
 use crate::AppState;
 
@@ -81,7 +84,7 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-/// What a webhook receives.
+/// What a webhook receives for an alert.
 #[derive(Debug, Serialize)]
 pub struct WebhookPayload {
     /// The delivery id: the idempotency key.
@@ -90,6 +93,72 @@ pub struct WebhookPayload {
     pub event: &'static str,
     /// The alert as this recipient may see it.
     pub alert: AlertView,
+}
+
+/// What a webhook receives for a notice.
+#[derive(Debug, Serialize)]
+pub struct NoticePayload {
+    /// The delivery id: the idempotency key.
+    pub delivery_id: String,
+    /// `feedback.reminder` or `feedback.unanswered`.
+    pub event: &'static str,
+    /// The feedback deadline, RFC 3339.
+    pub deadline: String,
+    /// The item as this recipient may see it.
+    pub item: ItemView,
+}
+
+/// A notice's message, built from the recipient's view of its item at sending time;
+/// `None` when there is nothing to say any more (the item was answered, retracted, or
+/// the recipient may no longer see it).
+async fn notice_message(
+    state: &AppState,
+    n: &Notice,
+    viewer: &Viewer,
+) -> Result<Option<(ItemView, String)>, String> {
+    let Some(stored) = state.store.item(n.item).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let item = stored.item;
+    let answered = state
+        .store
+        .feedback_history_len(item.id, n.member)
+        .await
+        .map_err(|e| e.to_string())?
+        > 0;
+    let still = match n.kind {
+        NoticeKind::FeedbackReminder => owes_feedback(&item, viewer) && !answered,
+        NoticeKind::FeedbackUnanswered => item.status == ItemStatus::Shared,
+    };
+    if !still {
+        return Ok(None);
+    }
+    let Some(shown) = view(&item, viewer) else {
+        return Ok(None);
+    };
+    let due = n
+        .due_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| e.to_string())?;
+    Ok(Some((shown, due)))
+}
+
+/// The plain-text body of a notice e-mail.
+#[must_use]
+pub fn notice_email_body(kind: NoticeKind, item: &ItemView, deadline: &str) -> String {
+    let ask = match kind {
+        NoticeKind::FeedbackReminder => format!(
+            "Your task-force feedback on this item is due by {deadline}:\n\
+             来ている / 来ていない / わからない (seen / not seen / don't know), or your expert opinion."
+        ),
+        NoticeKind::FeedbackUnanswered => format!(
+            "Nobody answered this task-force item by its deadline ({deadline}): please chase the feedback."
+        ),
+    };
+    format!(
+        "{}\n\n{ask}\n\nItem {} — via the coordinator.\n",
+        item.title, item.id
+    )
 }
 
 fn event_name(alert: &Alert, revision: i64) -> &'static str {
@@ -261,13 +330,16 @@ pub fn start(state: AppState, shutdown: CancellationToken) -> TaskTracker {
             let mut alerts: HashMap<AlertId, Loaded> = HashMap::new();
             let mut batch = Vec::with_capacity(claimed.len());
             for d in claimed {
-                let alert = match alerts.get(&d.alert) {
-                    Some(a) => a.clone(),
-                    None => {
-                        let a = Arc::new(load_alert(&state, d.alert).await);
-                        alerts.insert(d.alert, a.clone());
-                        a
-                    }
+                let alert = match &d.subject {
+                    Subject::Alert { id, .. } => Some(match alerts.get(id) {
+                        Some(a) => a.clone(),
+                        None => {
+                            let a = Arc::new(load_alert(&state, *id).await);
+                            alerts.insert(*id, a.clone());
+                            a
+                        }
+                    }),
+                    Subject::Notice(_) => None,
                 };
                 batch.push((d, alert));
             }
@@ -344,7 +416,7 @@ async fn deliver(
     state: &AppState,
     http: &reqwest::Client,
     d: Delivery,
-    alert: &Loaded,
+    alert: &Option<Loaded>,
     done: &mpsc::Sender<Done>,
 ) {
     let result = attempt(state, http, &d, alert).await;
@@ -381,9 +453,8 @@ async fn attempt(
     state: &AppState,
     http: &reqwest::Client,
     d: &Delivery,
-    loaded: &Loaded,
+    loaded: &Option<Loaded>,
 ) -> Result<(), String> {
-    let (alert, related) = loaded.as_ref().as_ref().map_err(Clone::clone)?;
     let member = state
         .store
         .member(d.member)
@@ -391,55 +462,98 @@ async fn attempt(
         .map_err(|e| e.to_string())?
         .ok_or("member is gone")?;
     let viewer = Viewer::for_member(member);
-    let Some(shown) = view_with(alert, &viewer, related) else {
-        // No longer a recipient (withdrew, retargeted): nothing to send.
-        return Ok(());
-    };
-    match d.channel.kind.as_str() {
-        "webhook" => {
-            let payload = WebhookPayload {
-                delivery_id: d.id.clone(),
-                event: event_name(alert, d.revision),
-                alert: shown,
+    match (&d.subject, loaded) {
+        (Subject::Alert { revision, .. }, Some(loaded)) => {
+            let (alert, related) = loaded.as_ref().as_ref().map_err(Clone::clone)?;
+            let Some(shown) = view_with(alert, &viewer, related) else {
+                // No longer a recipient (withdrew, retargeted): nothing to send.
+                return Ok(());
             };
-            let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
-            let ts = OffsetDateTime::now_utc().unix_timestamp();
-            let secret = d.channel.secret.as_deref().unwrap_or_default();
-            let resp = http
-                .post(&d.channel.address)
-                .header("content-type", "application/json")
-                .header("tsunagu-signature", sign(secret, ts, &body))
-                .header("tsunagu-delivery", &d.id)
-                .header("idempotency-key", &d.id)
-                .header("tsunagu-event", payload.event)
-                .header(
-                    "tsunagu-exercise",
-                    if alert.content.exercise {
-                        "true"
-                    } else {
-                        "false"
-                    },
-                )
-                .header(
-                    "user-agent",
-                    format!(
-                        "tsunagu/{} (pid {})",
-                        env!("CARGO_PKG_VERSION"),
-                        std::process::id()
-                    ),
-                )
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| format!("request failed: {e}"))?;
-            if resp.status().is_success() {
-                Ok(())
-            } else {
-                Err(format!("receiver answered {}", resp.status()))
+            match d.channel.kind.as_str() {
+                "webhook" => {
+                    let payload = WebhookPayload {
+                        delivery_id: d.id.clone(),
+                        event: event_name(alert, *revision),
+                        alert: shown,
+                    };
+                    post_webhook(http, d, payload.event, alert.content.exercise, &payload).await
+                }
+                "email" => {
+                    let subject = format!("[tsunagu] {}", shown.title);
+                    let extra = [("X-Tsunagu-Exercise", shown.exercise.to_string())];
+                    send_email(state, d, subject, &extra, email_body(&shown)).await
+                }
+                other => Err(format!("no sender for channel kind {other:?}")),
             }
         }
-        "email" => send_email(state, &d.channel.address, &d.id, &shown).await,
-        other => Err(format!("no sender for channel kind {other:?}")),
+        (Subject::Notice(n), _) => {
+            let Some((item, deadline)) = notice_message(state, n, &viewer).await? else {
+                return Ok(());
+            };
+            match d.channel.kind.as_str() {
+                "webhook" => {
+                    let payload = NoticePayload {
+                        delivery_id: d.id.clone(),
+                        event: n.kind.as_str(),
+                        deadline,
+                        item,
+                    };
+                    post_webhook(http, d, payload.event, false, &payload).await
+                }
+                "email" => {
+                    let subject = match n.kind {
+                        NoticeKind::FeedbackReminder => {
+                            format!("[tsunagu] Feedback owed by {deadline}: {}", item.title)
+                        }
+                        NoticeKind::FeedbackUnanswered => {
+                            format!("[tsunagu] Unanswered task-force item: {}", item.title)
+                        }
+                    };
+                    let body = notice_email_body(n.kind, &item, &deadline);
+                    send_email(state, d, subject, &[], body).await
+                }
+                other => Err(format!("no sender for channel kind {other:?}")),
+            }
+        }
+        (Subject::Alert { .. }, None) => Err("the alert was not loaded".into()),
+    }
+}
+
+/// Posts a signed webhook; any 2xx answer counts as delivered.
+async fn post_webhook(
+    http: &reqwest::Client,
+    d: &Delivery,
+    event: &str,
+    exercise: bool,
+    payload: &impl Serialize,
+) -> Result<(), String> {
+    let body = serde_json::to_vec(payload).map_err(|e| e.to_string())?;
+    let ts = OffsetDateTime::now_utc().unix_timestamp();
+    let secret = d.channel.secret.as_deref().unwrap_or_default();
+    let resp = http
+        .post(&d.channel.address)
+        .header("content-type", "application/json")
+        .header("tsunagu-signature", sign(secret, ts, &body))
+        .header("tsunagu-delivery", &d.id)
+        .header("idempotency-key", &d.id)
+        .header("tsunagu-event", event)
+        .header("tsunagu-exercise", if exercise { "true" } else { "false" })
+        .header(
+            "user-agent",
+            format!(
+                "tsunagu/{} (pid {})",
+                env!("CARGO_PKG_VERSION"),
+                std::process::id()
+            ),
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {e}"))?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("receiver answered {}", resp.status()))
     }
 }
 
@@ -493,10 +607,12 @@ pub fn email_body(a: &AlertView) -> String {
 
 async fn send_email(
     state: &AppState,
-    to: &str,
-    delivery: &str,
-    a: &AlertView,
+    d: &Delivery,
+    subject: String,
+    extra_headers: &[(&'static str, String)],
+    body: String,
 ) -> Result<(), String> {
+    let to = d.channel.address.as_str();
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
     let url = state
         .config
@@ -512,20 +628,22 @@ async fn send_email(
                 .map_err(|e| format!("mail_from: {e}"))?,
         )
         .to(to.parse().map_err(|e| format!("recipient {to:?}: {e}"))?)
-        .subject(format!("[tsunagu] {}", a.title))
+        .subject(subject)
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(email_body(a))
+        .body(body)
         .map_err(|e| e.to_string())?;
     let mut message = message;
     let headers = message.headers_mut();
     headers.insert_raw(lettre::message::header::HeaderValue::new(
         lettre::message::header::HeaderName::new_from_ascii_str("X-Tsunagu-Delivery"),
-        delivery.to_owned(),
+        d.id.clone(),
     ));
-    headers.insert_raw(lettre::message::header::HeaderValue::new(
-        lettre::message::header::HeaderName::new_from_ascii_str("X-Tsunagu-Exercise"),
-        a.exercise.to_string(),
-    ));
+    for (name, value) in extra_headers {
+        headers.insert_raw(lettre::message::header::HeaderValue::new(
+            lettre::message::header::HeaderName::new_from_ascii_str(name),
+            value.clone(),
+        ));
+    }
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
         .map_err(|e| format!("SMTP URL: {e}"))?
         .timeout(Some(state.config.delivery.timeout))

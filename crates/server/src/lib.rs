@@ -16,6 +16,7 @@ pub mod extract;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reads;
+pub mod reminders;
 pub mod stream;
 
 use std::net::SocketAddr;
@@ -52,6 +53,11 @@ pub struct Config {
     pub body_limit: usize,
     /// How long task-force members have to answer an item.
     pub feedback_window: time::Duration,
+    /// How long before the feedback deadline members who still owe an answer are
+    /// reminded through their channels.
+    pub reminder_lead: time::Duration,
+    /// Pause between task-force sweeps (reminders, unanswered items to chase).
+    pub sweep_interval: Duration,
     /// How far back the give-and-take ledger looks.
     pub ledger_window: time::Duration,
     /// When a member counts as a free rider.
@@ -74,6 +80,8 @@ impl Default for Config {
             public_rate_per_minute: 20,
             body_limit: 2 * 1024 * 1024,
             feedback_window: time::Duration::hours(4),
+            reminder_lead: time::Duration::hours(1),
+            sweep_interval: reminders::DEFAULT_SWEEP_INTERVAL,
             ledger_window: time::Duration::days(90),
             free_rider: tsunagu_core::feedback::FreeRiderRule::default(),
             delivery: delivery::DeliveryConfig::default(),
@@ -230,6 +238,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let workers = delivery::start(state.clone(), shutdown.clone());
     stream::start(state.clone(), shutdown.clone());
+    reminders::start(state.clone(), shutdown.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -393,3 +393,169 @@ async fn unanswered_items_are_flagged_to_the_provider_and_chased_by_the_coordina
     assert_eq!(chase.as_array().unwrap().len(), 1);
     app.finish().await;
 }
+
+/// Owed feedback is reminded through the members' channels before the deadline, once,
+/// and only to those who still owe it; an item nobody answered by its deadline is sent
+/// to the coordinator to chase, an answered one is not.
+async fn reminders_and_chases(db: common::Db) {
+    use std::time::Duration;
+    let config = tsunagu_server::Config {
+        feedback_window: time::Duration::seconds(6),
+        reminder_lead: time::Duration::seconds(3),
+        sweep_interval: Duration::from_millis(200),
+        ..common::fast()
+    };
+    let Some(app) = TestApp::spawn_with(db, config).await else {
+        return;
+    };
+    let c = council(&app).await;
+    let (_, a) = admitted_in(
+        &app,
+        &c,
+        "Hoshizuna Cyberworks",
+        "class1",
+        "security_vendor",
+        false,
+    )
+    .await;
+    let (_, op1) = admitted_in(
+        &app,
+        &c,
+        "Kuronagi Medical Centre",
+        "class2",
+        "medical",
+        false,
+    )
+    .await;
+    let (_, op2) = admitted_in(&app, &c, "Sorahashi Railway", "class2", "railway", false).await;
+    let (_, general) = admitted_in(&app, &c, "Hamuteru Gas", "general", "gas", false).await;
+    let hooks = [
+        common::receiver(0).await,
+        common::receiver(0).await,
+        common::receiver(0).await,
+        common::receiver(0).await,
+    ];
+    let mut secrets = Vec::new();
+    for (token, hook) in [&op1, &op2, &general, &c.coordinator]
+        .into_iter()
+        .zip(&hooks)
+    {
+        secrets.push(common::add_webhook(&app, token, &hook.url).await);
+    }
+    let share = |title: &'static str| {
+        json!({
+            "kind": "threat_information", "title": title,
+            "executive_context": "Phishing against hospital staff", "countermeasures": "Block the sender",
+            "indicators": [{"type": "domain", "value": "update-kuronagi-cdn.example.net"}],
+            "confidence": "unconfirmed", "tlp": "amber", "scope": {"classes": ["class1", "class2"]}
+        })
+    };
+    let (s, answered) = app
+        .post("/api/v1/items", Some(&a), share("Answered lure"))
+        .await;
+    assert_eq!(s, 201, "{answered}");
+    let (s, silent) = app
+        .post("/api/v1/items", Some(&a), share("Silent lure"))
+        .await;
+    assert_eq!(s, 201, "{silent}");
+    let (answered, silent) = (
+        answered["id"].as_str().unwrap(),
+        silent["id"].as_str().unwrap(),
+    );
+    // op2 answers the first item at once, before reminders start.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/items/{answered}/feedback"),
+            Some(&op2),
+            json!({"sighting": "not_seen"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+
+    let events = |i: usize| -> Vec<Value> {
+        hooks[i]
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                common::verify(r, &secrets[i]);
+                serde_json::from_slice(&r.body).unwrap()
+            })
+            .collect()
+    };
+    // The coordinator's member is in the task force too: it gets reminders of its own.
+    let chases = || -> Vec<Value> {
+        events(3)
+            .into_iter()
+            .filter(|e| e["event"] == "feedback.unanswered")
+            .collect()
+    };
+    let mut waited = 0;
+    while chases().is_empty() {
+        assert!(
+            waited < 300,
+            "the coordinator was never told about the silent item"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    // A few more sweeps: nothing is sent twice.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    let reminded = events(0);
+    let mut ids: Vec<&str> = reminded
+        .iter()
+        .map(|e| e["item"]["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut expected = vec![answered, silent];
+    expected.sort_unstable();
+    assert_eq!(
+        ids, expected,
+        "op1 owes both and is reminded of each once: {reminded:?}"
+    );
+    for e in &reminded {
+        assert_eq!(e["event"], "feedback.reminder");
+        assert!(e["deadline"].as_str().unwrap().ends_with('Z'));
+        assert!(
+            e["item"].get("provider").is_none(),
+            "the provider stays hidden: {e}"
+        );
+        assert_eq!(e["item"]["via"], "coordinator");
+    }
+    let op2_got = events(1);
+    assert_eq!(
+        op2_got.len(),
+        1,
+        "op2 answered the first item: reminded of the second only: {op2_got:?}"
+    );
+    assert_eq!(op2_got[0]["item"]["id"], silent);
+    assert!(events(2).is_empty(), "general members owe no feedback");
+    let chased = chases();
+    assert_eq!(
+        chased.len(),
+        1,
+        "only the silent item is chased: {chased:?}"
+    );
+    assert_eq!(chased[0]["event"], "feedback.unanswered");
+    assert_eq!(chased[0]["item"]["id"], silent);
+    assert!(
+        chased[0]["item"]["provider"].is_string(),
+        "the coordinator sees who to ask"
+    );
+    let (_, unanswered) = app.get("/api/v1/feedback/unanswered", &c.coordinator).await;
+    assert_eq!(unanswered.as_array().unwrap().len(), 1);
+    assert_eq!(unanswered[0]["id"], silent);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reminders_and_chases() {
+    reminders_and_chases(common::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reminders_and_chases() {
+    reminders_and_chases(common::Db::Postgres).await;
+}

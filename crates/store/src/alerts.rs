@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use tsunagu_core::alert::{Alert, AlertContent, AlertStatus};
 use tsunagu_core::ids::{AlertId, MemberId};
 
+use crate::notices::{Notice, NoticeKind};
 use crate::{
     Backend, Result, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_json, to_ms,
 };
@@ -34,15 +35,27 @@ pub struct Channel {
     pub active: bool,
 }
 
+/// What a delivery carries.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// A revision of an alert.
+    Alert {
+        /// The alert.
+        id: AlertId,
+        /// Which revision.
+        revision: i64,
+    },
+    /// A notice to one member.
+    Notice(Notice),
+}
+
 /// A delivery claimed by a worker.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// Identifier: also the idempotency key receivers see.
     pub id: String,
-    /// The alert.
-    pub alert: AlertId,
-    /// Which revision.
-    pub revision: i64,
+    /// What it carries.
+    pub subject: Subject,
     /// The recipient.
     pub member: MemberId,
     /// Through which channel.
@@ -336,9 +349,11 @@ impl Store {
         for chunk in ids.chunks(IN_CHUNK) {
             let sql = format!(
                 "SELECT d.id, d.alert_id, d.revision, d.member_id, d.attempts, \
+                 d.notice_id, n.kind AS n_kind, n.item_id AS n_item_id, n.due_at AS n_due_at, \
                  c.id AS c_id, c.member_id AS c_member_id, c.kind AS c_kind, c.address AS c_address, \
                  c.secret AS c_secret, c.max_in_flight AS c_max_in_flight, c.active AS c_active \
-                 FROM deliveries d JOIN channels c ON c.id = d.channel_id WHERE d.id IN ({})",
+                 FROM deliveries d JOIN channels c ON c.id = d.channel_id \
+                 LEFT JOIN notices n ON n.id = d.notice_id WHERE d.id IN ({})",
                 placeholders(1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -347,11 +362,24 @@ impl Store {
             }
             let mut found = HashMap::with_capacity(chunk.len());
             for row in q.fetch_all(&mut *tx).await? {
+                let member = parse_id(&row.try_get::<String, _>("member_id")?)?;
+                let subject = match row.try_get::<Option<String>, _>("notice_id")? {
+                    Some(notice) => Subject::Notice(Notice {
+                        id: notice,
+                        kind: parse_enum(&row.try_get::<String, _>("n_kind")?, NoticeKind::parse)?,
+                        member,
+                        item: parse_id(&row.try_get::<String, _>("n_item_id")?)?,
+                        due_at: from_ms(row.try_get("n_due_at")?)?,
+                    }),
+                    None => Subject::Alert {
+                        id: parse_id(&row.try_get::<String, _>("alert_id")?)?,
+                        revision: row.try_get("revision")?,
+                    },
+                };
                 let d = Delivery {
                     id: row.try_get("id")?,
-                    alert: parse_id(&row.try_get::<String, _>("alert_id")?)?,
-                    revision: row.try_get("revision")?,
-                    member: parse_id(&row.try_get::<String, _>("member_id")?)?,
+                    subject,
+                    member,
                     attempts: row.try_get("attempts")?,
                     channel: channel_from_row(&row, CLAIMED_CHANNEL_COLUMNS)?,
                 };
@@ -397,9 +425,12 @@ impl Store {
         // must not touch a row twice on PostgreSQL).
         let mut first: BTreeMap<(String, String), i64> = BTreeMap::new();
         for (d, at) in done {
+            let Subject::Alert { id: alert, .. } = &d.subject else {
+                continue;
+            };
             let at = to_ms(*at);
             first
-                .entry((d.alert.to_string(), d.member.to_string()))
+                .entry((alert.to_string(), d.member.to_string()))
                 .and_modify(|t| *t = (*t).min(at))
                 .or_insert(at);
         }

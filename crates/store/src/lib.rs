@@ -13,6 +13,7 @@ mod consultations;
 mod feedback;
 mod items;
 mod members;
+mod notices;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
@@ -24,12 +25,13 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
-pub use alerts::{Channel, Delivery, Receipt};
+pub use alerts::{Channel, Delivery, Receipt, Subject};
 pub use audit::AuditPage;
 pub use consultations::{ConsultationQuery, StoredConsultation};
 pub use feedback::StoredFeedback;
 pub use items::{IndicatorMatch, ItemQuery, ItemRead, ReadCounts, StoredItem};
 pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
+pub use notices::{Notice, NoticeKind};
 pub use users::{NewToken, TokenRow, UserWithHash};
 
 /// The PostgreSQL channel on which servers announce new alert revisions.

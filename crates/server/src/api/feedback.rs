@@ -143,8 +143,16 @@ pub async fn summary(
 
 /// Every item shared within the ledger window, oldest first.
 async fn items_in_window(state: &AppState, now: OffsetDateTime) -> ApiResult<Vec<StoredItem>> {
+    Ok(items_since(state, now - state.config.ledger_window).await?)
+}
+
+/// Every item shared since `since`, oldest first.
+pub(crate) async fn items_since(
+    state: &AppState,
+    since: OffsetDateTime,
+) -> Result<Vec<StoredItem>, tsunagu_store::StoreError> {
     let q = ItemQuery {
-        since: Some(now - state.config.ledger_window),
+        since: Some(since),
         ..ItemQuery::default()
     };
     let mut out = Vec::new();
@@ -233,15 +241,31 @@ pub async fn unanswered(
     let out = items
         .iter()
         .filter(|s| {
-            asks_feedback(&s.item) && s.item.status == tsunagu_core::item::ItemStatus::Shared
-        })
-        .filter(|s| {
-            let due = deadline(&s.item, state.config.feedback_window);
-            now > due && answered.get(&s.item.id).is_none_or(|t| *t > due)
+            went_unanswered(
+                &s.item,
+                answered.get(&s.item.id).copied(),
+                state.config.feedback_window,
+                now,
+            )
         })
         .filter_map(|s| view(&s.item, &v))
         .collect();
     Ok(Json(out))
+}
+
+/// Whether a shared task-force item's deadline passed with no answer given by then
+/// (`first_answer`: the earliest answer, if any).
+pub(crate) fn went_unanswered(
+    item: &Item,
+    first_answer: Option<OffsetDateTime>,
+    window: time::Duration,
+    now: OffsetDateTime,
+) -> bool {
+    let due = deadline(item, window);
+    asks_feedback(item)
+        && item.status == tsunagu_core::item::ItemStatus::Shared
+        && now > due
+        && first_answer.is_none_or(|t| t > due)
 }
 
 /// One member's line in the ledger.

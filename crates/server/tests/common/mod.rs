@@ -2,6 +2,12 @@
 #![allow(dead_code, missing_docs, unreachable_pub)]
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use sha2::{Digest, Sha256};
 
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -294,4 +300,128 @@ pub async fn admitted_in(
         .await;
     assert_eq!(s, 201, "{v}");
     (id, v["token"]["token"].as_str().unwrap().to_owned())
+}
+
+/// What a test receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// A webhook receiver on loopback that fails its first `fail_first` requests with 500.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    pub got: Arc<Mutex<Vec<Received>>>,
+}
+
+pub async fn receiver(fail_first: usize) -> Receiver {
+    let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let calls = Arc::new(Mutex::new(0_usize));
+    let (g, c) = (got.clone(), calls.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let (g, c) = (g.clone(), c.clone());
+            async move {
+                let n = {
+                    let mut c = c.lock().unwrap();
+                    *c += 1;
+                    *c
+                };
+                if n <= fail_first {
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                g.lock().unwrap().push(Received { headers, body });
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Receiver { url, got }
+}
+
+/// HMAC-SHA256 from its definition (RFC 2104), independent of the server's `hmac` crate.
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> String {
+    let mut k = [0_u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+    let outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+    let h1 = Sha256::new()
+        .chain_update(&inner)
+        .chain_update(msg)
+        .finalize();
+    hex::encode(
+        Sha256::new()
+            .chain_update(&outer)
+            .chain_update(h1)
+            .finalize(),
+    )
+}
+
+pub fn verify(r: &Received, secret: &str) {
+    let sig = r.headers["tsunagu-signature"].to_str().unwrap();
+    let (t, v1) = sig.split_once(",v1=").unwrap();
+    let t = t.strip_prefix("t=").unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        (now - t.parse::<i64>().unwrap()).abs() < 300,
+        "fresh timestamp"
+    );
+    let mut msg = format!("{t}.").into_bytes();
+    msg.extend_from_slice(&r.body);
+    assert_eq!(
+        v1,
+        hmac_sha256(secret.as_bytes(), &msg),
+        "signature verifies"
+    );
+}
+
+pub fn fast() -> tsunagu_server::Config {
+    tsunagu_server::Config {
+        public_rate_per_minute: 10_000,
+        delivery: tsunagu_server::delivery::DeliveryConfig {
+            max_attempts: 3,
+            backoff_base: Duration::from_millis(50),
+            backoff_max: Duration::from_millis(200),
+            lease: Duration::from_secs(2),
+            poll: Duration::from_millis(50),
+            ..Default::default()
+        },
+        ..tsunagu_server::Config::default()
+    }
+}
+
+pub async fn until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub async fn add_webhook(app: &TestApp, token: &str, url: &str) -> String {
+    let (s, v) = app
+        .post(
+            "/api/v1/channels",
+            Some(token),
+            json!({"kind": "webhook", "address": url}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let secret = v["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    secret
 }
