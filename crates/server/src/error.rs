@@ -54,6 +54,9 @@ pub enum ApiError {
     /// The body is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// No representation the client accepts.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// Rate limit exceeded.
     #[error("too many requests; retry in {0} seconds")]
     TooManyRequests(u64),
@@ -92,6 +95,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -13,11 +13,13 @@ pub mod demo;
 pub mod demo_items;
 pub mod error;
 pub mod extract;
+pub mod interop;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reads;
 pub mod reminders;
 pub mod stream;
+pub mod taxii;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -110,6 +112,8 @@ pub struct App {
     pub workers: delivery::Workers,
     /// The live stream's hub.
     pub stream: stream::Hub,
+    /// The TAXII server's cursor key and credential cache.
+    pub taxii: taxii::TaxiiState,
 }
 
 impl std::ops::Deref for AppState {
@@ -133,6 +137,7 @@ impl AppState {
             reads,
             workers: delivery::Workers::default(),
             stream: stream::Hub::default(),
+            taxii: taxii::TaxiiState::default(),
         }))
     }
 }
@@ -171,8 +176,20 @@ async fn not_found() -> ApiError {
 /// Turns the framework's own plain-text rejections (wrong method, and any other
 /// client error without a body type) into problem+json.
 async fn problem_for_bare_errors(req: Request, next: axum::middleware::Next) -> Response {
+    let taxii = req.uri().path().starts_with("/taxii2");
     let resp = next.run(req).await;
     let status = resp.status();
+    if taxii {
+        // TAXII clients expect TAXII error messages, not problem+json.
+        let is_taxii = resp
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/taxii+json"));
+        if (status.is_client_error() || status.is_server_error()) && !is_taxii {
+            return taxii::bare_error(status);
+        }
+        return resp;
+    }
     let is_problem = resp
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -202,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_json))
         .merge(api::router())
+        .merge(taxii::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(problem_for_bare_errors))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))

@@ -500,6 +500,50 @@ fn victim_sector(item: &Item) -> Option<&'static str> {
         .map(Sector::as_str)
 }
 
+impl Store {
+    /// Items in the order they were added or last changed (TAXII's `date_added`),
+    /// after the position `after` = (updated_at in ms, seq), at most `limit`. The caller
+    /// filters them through the policy view.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn items_by_change(
+        &self,
+        after: (i64, i64),
+        kinds: &[&'static str],
+        limit: i64,
+    ) -> Result<Vec<StoredItem>> {
+        let mut sql = Sql::default();
+        sql.push("SELECT ");
+        sql.text.push_str(ITEM_COLUMNS);
+        // Row-value comparison is spelled out: the planner uses the index for both forms.
+        sql.push(" FROM items WHERE (updated_at > ")
+            .bind_int(after.0)
+            .push(" OR (updated_at = ")
+            .bind_int(after.0)
+            .push(" AND seq > ")
+            .bind_int(after.1)
+            .push("))");
+        if !kinds.is_empty() {
+            sql.push(" AND kind IN (");
+            for (i, k) in kinds.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_text(*k);
+            }
+            sql.push(")");
+        }
+        sql.push(" ORDER BY updated_at, seq LIMIT ").bind_int(limit);
+        sql.query()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(item_from_row)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ mod alerts;
 mod audit;
 mod consultations;
 mod feedback;
+mod interop;
 mod items;
 mod members;
 mod notices;

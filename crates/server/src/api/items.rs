@@ -31,7 +31,11 @@ fn parse_item_id(s: &str) -> ApiResult<ItemId> {
 /// Records that `viewer` was shown `items`: a read count per class for the provider,
 /// and an audit entry for each confidential one (M2.7). Reads by the provider itself
 /// are not recorded. Returns once they are committed.
-async fn record_reads(state: &AppState, viewer: &Viewer, items: &[&Item]) -> ApiResult<()> {
+pub(crate) async fn record_reads(
+    state: &AppState,
+    viewer: &Viewer,
+    items: &[&Item],
+) -> ApiResult<()> {
     let others: Vec<&Item> = items
         .iter()
         .copied()

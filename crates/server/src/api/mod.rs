@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod audit;
 pub mod consultations;
 pub mod feedback;
+pub mod interop;
 pub mod items;
 pub mod members;
 
@@ -56,5 +57,6 @@ pub fn router() -> Router<AppState> {
         .merge(alerts::router())
         .merge(crate::stream::router())
         .merge(consultations::router())
+        .merge(interop::router())
         .merge(crate::auth::router())
 }
