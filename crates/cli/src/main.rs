@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_fanout;
+mod interop;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,19 @@ enum Command {
     /// every sector, each with working logins and API tokens written to
     /// DIR/demo-credentials.json), then serve it.
     Demo(DemoArgs),
+    /// Import STIX 2.1 bundles, MISP events and feeds, or pull a TAXII 2.1 collection,
+    /// as items provided by the member of the user given with --as. Every import
+    /// prints what it created, updated, left unchanged and skipped, and why.
+    Import {
+        #[command(subcommand)]
+        command: interop::ImportCommand,
+    },
+    /// Export what the member of the user given with --as may see, as a STIX 2.1
+    /// bundle or a MISP feed directory.
+    Export {
+        #[command(subcommand)]
+        command: interop::ExportCommand,
+    },
     /// Administration of the database.
     Admin {
         #[command(subcommand)]
@@ -79,7 +93,7 @@ enum AuditCommand {
 }
 
 #[derive(Debug, Args)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Data directory holding the embedded SQLite database.
     #[arg(long, env = "TSUNAGU_DATA_DIR", default_value = "./tsunagu-data")]
     data_dir: PathBuf,
@@ -196,6 +210,8 @@ async fn main() -> Result<()> {
         },
         Command::Serve(args) => run_serve(args).await,
         Command::Demo(args) => run_demo(args).await,
+        Command::Import { command } => interop::import(command).await,
+        Command::Export { command } => interop::export(command).await,
         Command::Admin { command } => match command {
             AdminCommand::Bootstrap(db) => {
                 let store = db.open().await?;

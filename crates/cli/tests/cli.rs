@@ -377,3 +377,126 @@ fn bootstrap_refuses_an_existing_council() {
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already exists"));
 }
+
+/// Runs `tsunagu ARGS` to completion; returns (success, stdout, stderr).
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("TSUNAGU_LOG", "warn")
+        .output()
+        .expect("run tsunagu");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A partner council's TAXII collection is pulled into ours incrementally (the second
+/// pull brings nothing new), exported as STIX and as a MISP feed, and a bad bundle is
+/// refused with its object named and nothing imported.
+#[tokio::test]
+async fn import_and_export_stix_misp_and_taxii_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let partner = dir.path().join("partner");
+    let ours = dir.path().join("ours");
+    let server = start(&[
+        "serve",
+        "--data-dir",
+        partner.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let token = printed_value(&server.printed, "API token:");
+    let client = reqwest::Client::new();
+    let shared = client
+        .post(format!("{}/api/v1/items", server.base))
+        .bearer_auth(&token)
+        .json(&json!({
+            "kind": "threat_information", "title": "Partner feed: VPN appliance scanning",
+            "executive_context": "Mass scanning of VPN appliances", "technical_details": "",
+            "countermeasures": "Patch the appliances",
+            "indicators": [{"type": "ipv4", "value": "203.0.113.99"}],
+            "confidence": "probable", "tlp": "green", "scope": {"classes": ["class1", "class2"]}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 201);
+    let (ok, _, err) = run(&["admin", "bootstrap", "--data-dir", ours.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let db = ["--as", "admin", "--data-dir", ours.to_str().unwrap()];
+    let root = format!("{}/taxii2/root/", server.base);
+    let pull = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "taxii",
+            root.as_str(),
+            "--collection",
+            "all",
+            "--token",
+            token.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let (ok, out, err) = pull(&db);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("items created 1"), "{out}");
+    let (ok, out, err) = pull(&db);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(": 0 new objects since 20"),
+        "the second pull starts where the first stopped: {out}"
+    );
+    server.terminate();
+
+    let bundle = dir.path().join("ours.json");
+    let (ok, out, err) = run(&[
+        &["export", "stix", "--out", bundle.to_str().unwrap()][..],
+        &db[..],
+    ]
+    .concat());
+    assert!(ok, "{out}\n{err}");
+    assert!(err.contains("exported 1 items as"), "{err}");
+    assert!(err.contains("1 indicator"), "{err}");
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    assert!(text.contains("203.0.113.99"));
+    let feed = dir.path().join("feed");
+    let (ok, out, err) = run(&[&["export", "misp", feed.to_str().unwrap()][..], &db[..]].concat());
+    assert!(ok, "{err}");
+    assert!(out.contains("1 events with"), "{out}");
+    assert!(feed.join("manifest.json").exists() && feed.join("hashes.csv").exists());
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[
+        {"type":"indicator","spec_version":"2.1","id":"indicator--1a1b1c1d-0000-4000-8000-000000000001","created":"2026-11-28T09:00:00.000Z","modified":"2026-11-28T09:00:00.000Z","pattern":"[ipv4-addr:value = '192.0.2.10']","pattern_type":"stix","valid_from":"2026-11-28T09:00:00Z"},
+        {"type":"indicator","spec_version":"2.1","id":"indicator--1a1b1c1d-0000-4000-8000-000000000002","created":"2026-11-28T09:00:00.000Z","modified":"2026-11-28T09:00:00.000Z","pattern_type":"stix","valid_from":"2026-11-28T09:00:00Z"}]}"#,
+    )
+    .unwrap();
+    let (ok, _, err) = run(&[&["import", "stix", bad.to_str().unwrap()][..], &db[..]].concat());
+    assert!(!ok);
+    assert!(
+        err.contains("objects[1] (indicator--1a1b1c1d-0000-4000-8000-000000000002)"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&[
+        &["export", "stix", "--out", bundle.to_str().unwrap()][..],
+        &db[..],
+    ]
+    .concat());
+    assert!(ok);
+    assert!(
+        err.contains("exported 1 items"),
+        "nothing was imported: {err}"
+    );
+    let (ok, out, err) =
+        run(&[&["import", "stix", bundle.to_str().unwrap()][..], &db[..]].concat());
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("items created 0, updated 0, unchanged 1"),
+        "our own export carries the original ids: re-importing it changes nothing: {out}"
+    );
+}
