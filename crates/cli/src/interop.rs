@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 use tsunagu_core::user::Viewer;
 use tsunagu_server::api::interop::visible;
-use tsunagu_server::interop::{self, Exportable, ImportSummary};
+use tsunagu_server::interop::{self, Exportable, Extras, ImportSummary};
 use tsunagu_server::{AppState, Config};
 
 use crate::DbArgs;
@@ -336,7 +336,7 @@ pub async fn export(cmd: ExportCommand) -> Result<()> {
     match cmd {
         ExportCommand::Stix(a) => {
             let (state, v) = acting(&a.who).await?;
-            let items = visible(&state, &v)
+            let items = visible(&state, &v, Extras::Stix)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             // The same bytes as GET /api/v1/export/stix.
@@ -366,7 +366,7 @@ pub async fn export(cmd: ExportCommand) -> Result<()> {
         }
         ExportCommand::Misp(a) => {
             let (state, v) = acting(&a.who).await?;
-            let items = visible(&state, &v)
+            let items = visible(&state, &v, Extras::None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             std::fs::create_dir_all(&a.dir)

@@ -68,11 +68,12 @@ const PRODUCTS: &str = "Affected products";
 // Export
 // ---------------------------------------------------------------------------------
 
-/// The MISP event uuid of the item `view` shows: a UUIDv5 of the item id in
-/// [`NAMESPACE`], the same for every viewer and revision.
+/// The MISP event uuid of the item `view` shows: the item's own id, the same for every
+/// viewer and revision (members who see the event already see the item's id), so a
+/// feed serves `<uuid>.json` by a direct lookup.
 #[must_use]
 pub fn event_uuid(view: &ItemView) -> Uuid {
-    Uuid::new_v5(&NAMESPACE, format!("item:{}", view.id).as_bytes())
+    view.id.as_uuid()
 }
 
 /// The MISP type and category of an indicator.
@@ -1129,7 +1130,7 @@ mod tests {
         let ev = &e["Event"];
         assert_eq!(ev["uuid"], event_uuid(&v).to_string());
         assert_eq!(event_uuid(&v), event_uuid(&sample()), "deterministic");
-        assert_eq!(event_uuid(&v).get_version_num(), 5);
+        assert_eq!(event_uuid(&v), v.id.as_uuid(), "the item's own id");
         assert_eq!(ev["info"], "Ransomware spreads over SMB");
         assert_eq!(ev["date"], "2023-11-14");
         assert_eq!(ev["timestamp"], "1700086400");

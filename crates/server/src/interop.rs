@@ -8,6 +8,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use hashlink::LruCache;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -67,7 +70,17 @@ impl Exportable {
     }
 }
 
-/// Loads what exporting `item` to `v` needs, through the policy view.
+/// What an export needs beside the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extras {
+    /// The STIX originals and the feedback too (STIX).
+    Stix,
+    /// The view alone (MISP).
+    None,
+}
+
+/// Loads what exporting `item` to `v` needs, through the policy view; `originals`
+/// when the caller already loaded them (`Some(None)`: the item has none).
 ///
 /// # Errors
 /// On database failure.
@@ -75,33 +88,26 @@ pub async fn exportable(
     state: &AppState,
     v: &Viewer,
     item: &Item,
+    extras: Extras,
+    originals: Option<Option<StixOriginals>>,
 ) -> Result<Option<Exportable>, StoreError> {
     let Some(shown) = view(item, v) else {
         return Ok(None);
     };
     let own = item.provider == v.member.id;
-    let originals = match state.store.item_stix(item.id).await? {
-        Some(json) => serde_json::from_str(&json).ok(),
-        None => None,
+    if extras == Extras::None {
+        return Ok(Some(Exportable {
+            view: shown,
+            own,
+            originals: None,
+            feedback: Vec::new(),
+        }));
+    }
+    let originals = match originals {
+        Some(known) => known,
+        None => originals_of(state, item.id).await?,
     };
-    let feedback = if shown.audience == Audience::Full
-        && (own || v.member.has_role(SpecialRole::Coordinator))
-    {
-        state
-            .store
-            .item_feedback(item.id)
-            .await?
-            .into_iter()
-            .map(|f| FeedbackObject {
-                pseudonym: f.responder,
-                answer: f.feedback.answer,
-                comment: f.feedback.comment,
-                at: f.updated_at,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let feedback = feedback_for(state, v, &shown, own).await?;
     Ok(Some(Exportable {
         view: shown,
         own,
@@ -110,18 +116,189 @@ pub async fn exportable(
     }))
 }
 
-/// The STIX objects of `stored` as `v` may see them, or `None` when it may not.
+/// One STIX object ready to serve: the fields TAXII filters on, and its JSON.
+#[derive(Debug)]
+pub struct ServedObject {
+    /// `id`.
+    pub id: String,
+    /// `type`.
+    pub kind: String,
+    /// Its version: `modified`, or `created` for objects never modified.
+    pub version: String,
+    /// `spec_version`.
+    pub spec_version: String,
+    /// The object, serialised.
+    pub json: Box<str>,
+}
+
+impl ServedObject {
+    fn new(o: &Value) -> Self {
+        let s = |k: &str| {
+            o.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let version = o
+            .get("modified")
+            .or_else(|| o.get("created"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Self {
+            id: s("id"),
+            kind: s("type"),
+            version,
+            spec_version: o
+                .get("spec_version")
+                .and_then(Value::as_str)
+                .unwrap_or("2.1")
+                .to_owned(),
+            json: o.to_string().into_boxed_str(),
+        }
+    }
+}
+
+/// The objects of one item for one kind of viewer.
+pub type Served = Arc<[ServedObject]>;
+
+/// The preamble, served.
+#[must_use]
+pub fn served_preamble() -> Served {
+    static PREAMBLE: LazyLock<Served> =
+        LazyLock::new(|| preamble().iter().map(ServedObject::new).collect());
+    PREAMBLE.clone()
+}
+
+/// What decides an item's objects for a viewer: the item at a revision (its content
+/// and originals are fixed then), the audience (the view is built from the item and the
+/// audience alone), whether the viewer provided it (ids), and the feedback it sees.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    item: ItemId,
+    revision: i64,
+    audience: Audience,
+    own: bool,
+    feedback: Option<(usize, i64)>,
+}
+
+/// Recently served objects, so paging through an item with thousands of indicators,
+/// or many members of one class reading the same items, generates them once. Bounded
+/// by the number of objects held; least recently used items go first.
+pub struct ObjectCache {
+    inner: Mutex<(LruCache<CacheKey, Served>, usize)>,
+    max_objects: usize,
+}
+
+impl Default for ObjectCache {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new((LruCache::new_unbounded(), 0)),
+            max_objects: 100_000,
+        }
+    }
+}
+
+impl ObjectCache {
+    fn get(&self, key: &CacheKey) -> Option<Served> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.0.get(key).cloned()
+    }
+
+    fn put(&self, key: CacheKey, objects: Served) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.1 += objects.len();
+        if let Some(old) = inner.0.insert(key, objects) {
+            inner.1 -= old.len();
+        }
+        while inner.1 > self.max_objects {
+            match inner.0.remove_lru() {
+                Some((_, gone)) => inner.1 -= gone.len(),
+                None => break,
+            }
+        }
+    }
+}
+
+/// The STIX objects of `stored` as `v` may see them, sorted by id, or `None` when it
+/// may not see the item.
 ///
 /// # Errors
 /// On database failure.
-pub async fn item_objects(
+pub async fn served_objects(
     state: &AppState,
     v: &Viewer,
     stored: &StoredItem,
-) -> Result<Option<Vec<Value>>, StoreError> {
-    Ok(exportable(state, v, &stored.item)
+) -> Result<Option<Served>, StoreError> {
+    let item = &stored.item;
+    let Some(shown) = view(item, v) else {
+        return Ok(None);
+    };
+    let own = item.provider == v.member.id;
+    let feedback = feedback_for(state, v, &shown, own).await?;
+    let key = CacheKey {
+        item: item.id,
+        revision: item.revision,
+        audience: shown.audience,
+        own,
+        feedback: (!feedback.is_empty()).then(|| {
+            (
+                feedback.len(),
+                feedback
+                    .iter()
+                    .map(|f| tsunagu_core::audit::millis(f.at))
+                    .max()
+                    .unwrap_or(0),
+            )
+        }),
+    };
+    if let Some(hit) = state.objects.get(&key) {
+        return Ok(Some(hit));
+    }
+    let e = Exportable {
+        originals: originals_of(state, item.id).await?,
+        view: shown,
+        own,
+        feedback,
+    };
+    let served: Served = stix::item_objects(&e.as_export())
+        .iter()
+        .map(ServedObject::new)
+        .collect();
+    state.objects.put(key, served.clone());
+    Ok(Some(served))
+}
+
+async fn originals_of(state: &AppState, item: ItemId) -> Result<Option<StixOriginals>, StoreError> {
+    Ok(match state.store.item_stix(item).await? {
+        Some(json) => serde_json::from_str(&json).ok(),
+        None => None,
+    })
+}
+
+/// The feedback `v` sees on an item it sees as `shown`: the provider and the
+/// coordinator, under per-item pseudonyms.
+async fn feedback_for(
+    state: &AppState,
+    v: &Viewer,
+    shown: &ItemView,
+    own: bool,
+) -> Result<Vec<FeedbackObject>, StoreError> {
+    if shown.audience != Audience::Full || !(own || v.member.has_role(SpecialRole::Coordinator)) {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store
+        .item_feedback(shown.id)
         .await?
-        .map(|e| stix::item_objects(&e.as_export())))
+        .into_iter()
+        .map(|f| FeedbackObject {
+            pseudonym: f.responder,
+            answer: f.feedback.answer,
+            comment: f.feedback.comment,
+            at: f.updated_at,
+        })
+        .collect())
 }
 
 /// One item an import wants to exist, keyed by where it came from.

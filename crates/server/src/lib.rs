@@ -114,6 +114,8 @@ pub struct App {
     pub stream: stream::Hub,
     /// The TAXII server's cursor key and credential cache.
     pub taxii: taxii::TaxiiState,
+    /// STIX objects recently served, per item revision and kind of viewer.
+    pub objects: interop::ObjectCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -138,6 +140,7 @@ impl AppState {
             workers: delivery::Workers::default(),
             stream: stream::Hub::default(),
             taxii: taxii::TaxiiState::default(),
+            objects: interop::ObjectCache::default(),
         }))
     }
 }

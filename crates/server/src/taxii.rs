@@ -38,7 +38,7 @@ use tsunagu_core::user::Viewer;
 use crate::AppState;
 use crate::auth::{hash_token, random_bytes, verify_password};
 use crate::error::ApiError;
-use crate::interop;
+use crate::interop::{self, Served, ServedObject};
 
 /// The TAXII 2.1 media type, on every response.
 pub const MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
@@ -233,12 +233,16 @@ impl IntoResponse for TaxiiError {
 /// A TAXII 2xx body with the TAXII media type and extra headers.
 struct Taxii {
     status: StatusCode,
-    body: Value,
+    body: String,
     headers: Vec<(&'static str, String)>,
 }
 
 impl Taxii {
     fn ok(body: Value) -> Self {
+        Self::raw(body.to_string())
+    }
+
+    fn raw(body: String) -> Self {
         Self {
             status: StatusCode::OK,
             body,
@@ -249,7 +253,7 @@ impl Taxii {
 
 impl IntoResponse for Taxii {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, self.body.to_string()).into_response();
+        let mut resp = (self.status, self.body).into_response();
         let h = resp.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
         for (name, value) in self.headers {
@@ -593,35 +597,29 @@ impl Filters {
         hex::encode(&Sha256::digest(text.as_bytes())[..12])
     }
 
-    fn admits(&self, object: &Value) -> bool {
-        let s = |k: &str| object.get(k).and_then(Value::as_str).unwrap_or_default();
+    fn admits(&self, object: &ServedObject) -> bool {
         if let Some(ids) = &self.ids
-            && !ids.iter().any(|i| i == s("id"))
+            && !ids.contains(&object.id)
         {
             return false;
         }
         if let Some(types) = &self.types
-            && !types.iter().any(|t| t == s("type"))
+            && !types.contains(&object.kind)
         {
             return false;
         }
-        if let Some(versions) = &self.versions {
-            let version = version_of(object);
-            if !versions.iter().any(|v| match v {
+        if let Some(versions) = &self.versions
+            && !versions.iter().any(|v| match v {
                 VersionSel::Any => true,
-                VersionSel::At(t) => parse_time_us(t) == parse_time_us(&version),
-            }) {
-                return false;
-            }
+                VersionSel::At(t) => parse_time_us(t) == parse_time_us(&object.version),
+            })
+        {
+            return false;
         }
-        if let Some(specs) = &self.spec_versions {
-            let spec = object
-                .get("spec_version")
-                .and_then(Value::as_str)
-                .unwrap_or("2.1");
-            if !specs.iter().any(|x| x == spec) {
-                return false;
-            }
+        if let Some(specs) = &self.spec_versions
+            && !specs.contains(&object.spec_version)
+        {
+            return false;
         }
         true
     }
@@ -719,7 +717,14 @@ fn taxii_time(ms: i64) -> String {
 /// One object on a page, with where it sits.
 struct Entry {
     pos: Pos,
-    object: Value,
+    set: Served,
+    idx: usize,
+}
+
+impl Entry {
+    fn object(&self) -> &ServedObject {
+        &self.set[self.idx]
+    }
 }
 
 /// A page: its objects, whether more follow, and where to resume.
@@ -757,10 +762,15 @@ async fn walk(
     let mut shown_items = Vec::new();
     // The preamble: markings and the council's identity, before any item.
     if after < (preamble_ms, 0, usize::MAX) {
-        for (i, object) in interop::preamble().into_iter().enumerate() {
-            let pos = (preamble_ms, 0, i);
-            if pos > after && filters.admits(&object) {
-                entries.push(Entry { pos, object });
+        let set = interop::served_preamble();
+        for (idx, object) in set.iter().enumerate() {
+            let pos = (preamble_ms, 0, idx);
+            if pos > after && filters.admits(object) {
+                entries.push(Entry {
+                    pos,
+                    set: set.clone(),
+                    idx,
+                });
             }
         }
     }
@@ -786,15 +796,19 @@ async fn walk(
             let ms = tsunagu_core::audit::millis(stored.item.updated_at);
             cursor = (ms, stored.seq);
             scanned += 1;
-            if let Some(objects) = interop::item_objects(state, v, &stored).await? {
+            if let Some(set) = interop::served_objects(state, v, &stored).await? {
                 let mut any = false;
-                for (i, object) in objects.into_iter().enumerate() {
-                    let pos = (ms, stored.seq, i);
-                    if pos <= after || !filters.admits(&object) {
+                for (idx, object) in set.iter().enumerate() {
+                    let pos = (ms, stored.seq, idx);
+                    if pos <= after || !filters.admits(object) {
                         continue;
                     }
                     any = true;
-                    entries.push(Entry { pos, object });
+                    entries.push(Entry {
+                        pos,
+                        set: set.clone(),
+                        idx,
+                    });
                     if entries.len() > limit {
                         break 'outer;
                     }
@@ -889,16 +903,44 @@ fn date_headers(page: &Page, filters: &Filters) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn envelope(page: &Page, next: String, key: &str, items: Vec<Value>) -> Value {
-    let mut body = serde_json::Map::new();
-    body.insert("more".into(), Value::Bool(page.more));
+/// An envelope (or versions list) from already serialised members.
+fn envelope<'a>(
+    page: &Page,
+    next: &str,
+    key: &str,
+    items: impl Iterator<Item = std::borrow::Cow<'a, str>>,
+) -> String {
+    let mut body = String::with_capacity(4096);
+    body.push_str(if page.more {
+        "{\"more\":true"
+    } else {
+        "{\"more\":false"
+    });
     if page.more {
-        body.insert("next".into(), Value::String(next));
+        body.push_str(",\"next\":");
+        body.push_str(&Value::String(next.to_owned()).to_string());
     }
-    if !items.is_empty() {
-        body.insert(key.into(), Value::Array(items));
+    let mut first = true;
+    for item in items {
+        if first {
+            body.push_str(&format!(",\"{key}\":["));
+            first = false;
+        } else {
+            body.push(',');
+        }
+        body.push_str(&item);
     }
-    Value::Object(body)
+    if !first {
+        body.push(']');
+    }
+    body.push('}');
+    body
+}
+
+fn raw_objects(page: &Page) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+    page.entries
+        .iter()
+        .map(|e| std::borrow::Cow::Borrowed(&*e.object().json))
 }
 
 const OBJECT_FILTERS: &[&str] = &[
@@ -920,10 +962,9 @@ async fn get_objects(
     let (page, filters, _, _, next) =
         read_page(&state, &headers, &id, None, raw.as_deref(), OBJECT_FILTERS).await?;
     let hdrs = date_headers(&page, &filters);
-    let objects = page.entries.iter().map(|e| e.object.clone()).collect();
     Ok(Taxii {
         headers: hdrs,
-        ..Taxii::ok(envelope(&page, next, "objects", objects))
+        ..Taxii::raw(envelope(&page, &next, "objects", raw_objects(&page)))
     })
 }
 
@@ -936,21 +977,20 @@ async fn manifest(
     let (page, filters, _, _, next) =
         read_page(&state, &headers, &id, None, raw.as_deref(), OBJECT_FILTERS).await?;
     let hdrs = date_headers(&page, &filters);
-    let records = page
-        .entries
-        .iter()
-        .map(|e| {
+    let records = page.entries.iter().map(|e| {
+        std::borrow::Cow::Owned(
             json!({
-                "id": e.object["id"],
+                "id": e.object().id,
                 "date_added": taxii_time(e.pos.0),
-                "version": version_of(&e.object),
+                "version": e.object().version,
                 "media_type": STIX_MEDIA_TYPE,
             })
-        })
-        .collect();
+            .to_string(),
+        )
+    });
     Ok(Taxii {
         headers: hdrs,
-        ..Taxii::ok(envelope(&page, next, "objects", records))
+        ..Taxii::raw(envelope(&page, &next, "objects", records))
     })
 }
 
@@ -973,10 +1013,9 @@ async fn get_object(
         return Err(TaxiiError(ApiError::NotFound));
     }
     let hdrs = date_headers(&page, &filters);
-    let objects = page.entries.iter().map(|e| e.object.clone()).collect();
     Ok(Taxii {
         headers: hdrs,
-        ..Taxii::ok(envelope(&page, next, "objects", objects))
+        ..Taxii::raw(envelope(&page, &next, "objects", raw_objects(&page)))
     })
 }
 
@@ -996,11 +1035,10 @@ async fn versions(
     let list = page
         .entries
         .iter()
-        .map(|e| Value::String(version_of(&e.object)))
-        .collect();
+        .map(|e| std::borrow::Cow::Owned(Value::String(e.object().version.clone()).to_string()));
     Ok(Taxii {
         headers: hdrs,
-        ..Taxii::ok(envelope(&page, next, "versions", list))
+        ..Taxii::raw(envelope(&page, &next, "versions", list))
     })
 }
 

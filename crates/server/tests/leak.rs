@@ -7,6 +7,12 @@
 //!
 //! Consultations (M2.6) join too: planted providers ask with secrets in the text,
 //! a class-1 member replies with secrets, and every member lists and reads them.
+//!
+//! So do the interchange formats (M7.1): each member's STIX export, every page of its
+//! TAXII collections and manifests, objects by id, and its MISP feed. There a secret
+//! may sit inside a longer text, so secrets are matched as tokens (not followed by a
+//! digit), and each planted item's indicator must appear in a member's feeds exactly
+//! when it may see the item.
 
 #![allow(clippy::unwrap_used)]
 
@@ -57,6 +63,102 @@ struct PlantedConsultation {
 /// task-force members read a consultation; nobody else learns it exists.
 fn may_read_consultation(c: &PlantedConsultation, m: &M) -> bool {
     m.id == c.asker || m.roles.contains("coordinator") || (m.class == "class1" && m.in_tf)
+}
+
+/// Whether `token` occurs in `hay` not followed by a digit (`TSECRET-1` is not found
+/// in `TSECRET-12`).
+fn has(hay: &str, token: &str) -> bool {
+    hay.match_indices(token)
+        .any(|(i, _)| !hay[i + token.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// A GET with a bearer token, any status, the body as text.
+async fn get_text(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let resp = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .header("accept", "application/taxii+json;version=2.1")
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// What a member receives through STIX, TAXII and MISP, per format.
+async fn feeds(
+    app: &TestApp,
+    m: &M,
+    planted: &[Planted],
+    containers: &BTreeMap<usize, String>,
+) -> Vec<(&'static str, String)> {
+    let (s, stix) = get_text(app, "/api/v1/export/stix", &m.token).await;
+    assert_eq!(s, 200);
+    let mut taxii = String::new();
+    for coll in ["all", "task-force", "countermeasures"] {
+        for what in ["objects", "manifest"] {
+            let mut next: Option<String> = None;
+            loop {
+                let mut path = format!("/taxii2/root/collections/{coll}/{what}/?limit=1000");
+                if let Some(n) = &next {
+                    path.push_str(&format!("&next={n}"));
+                }
+                let (s, body) = get_text(app, &path, &m.token).await;
+                assert_eq!(s, 200, "{path}: {body}");
+                let v: Value = serde_json::from_str(&body).unwrap();
+                taxii.push_str(&body);
+                next = v["next"].as_str().map(str::to_owned);
+                if v["more"] != true {
+                    break;
+                }
+            }
+        }
+    }
+    // Objects by id: the council's container of an item another member provided exists
+    // for this member exactly when it may see the item.
+    let mut seen_one = false;
+    let mut unseen_one = false;
+    for p in planted.iter().filter(|p| p.provider != m.id) {
+        let sees = may_see(p, m).is_some();
+        if (sees && seen_one) || (!sees && unseen_one) {
+            continue;
+        }
+        let id = &containers[&p.n];
+        let (s, body) = get_text(
+            app,
+            &format!("/taxii2/root/collections/all/objects/{id}/"),
+            &m.token,
+        )
+        .await;
+        assert_eq!(
+            s == 200,
+            sees,
+            "member {} on the container of item {}: {s} {body}",
+            m.id,
+            p.n
+        );
+        taxii.push_str(&body);
+        seen_one |= sees;
+        unseen_one |= !sees;
+    }
+    let mut misp = String::new();
+    for file in ["manifest.json", "hashes.csv"] {
+        let (s, body) = get_text(app, &format!("/misp/feed/{file}"), &m.token).await;
+        assert_eq!(s, 200);
+        misp.push_str(&body);
+    }
+    for p in planted {
+        let (s, body) = get_text(app, &format!("/misp/feed/{}.json", p.id), &m.token).await;
+        assert_eq!(
+            s == 200,
+            may_see(p, m).is_some(),
+            "member {} on the MISP event of item {}",
+            m.id,
+            p.n
+        );
+        misp.push_str(&body);
+    }
+    vec![("stix", stix), ("taxii", taxii), ("misp", misp)]
 }
 
 fn set(v: &Value) -> BTreeSet<String> {
@@ -188,7 +290,8 @@ async fn crawl(
     planted: &[Planted],
     consultations: &[PlantedConsultation],
     provider_ids: &[String],
-) -> (String, String, String) {
+    containers: &BTreeMap<usize, String>,
+) -> (String, String, String, Vec<(&'static str, String)>) {
     let mut items = String::new();
     let mut consulted = String::new();
     let mut all = String::new();
@@ -271,6 +374,10 @@ async fn crawl(
         );
         consulted.push_str(&v.to_string());
     }
+    let feeds = feeds(app, m, planted, containers).await;
+    for (_, text) in &feeds {
+        items.push_str(text);
+    }
     all.push_str(&items);
     all.push_str(&consulted);
     for path in ["/api/v1/members".to_owned(), "/api/v1/me".to_owned()]
@@ -280,7 +387,7 @@ async fn crawl(
         let (_, v) = app.get(&path, &m.token).await;
         all.push_str(&v.to_string());
     }
-    (items, consulted, all)
+    (items, consulted, all, feeds)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -504,26 +611,59 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
     let planted = std::sync::Arc::new(planted);
     let consultations = std::sync::Arc::new(consultations);
     let provider_ids = std::sync::Arc::new(provider_ids);
+    // The council's container id of each planted item, from the coordinator's TAXII
+    // view (the coordinator provided none of them, so it sees the council's ids).
+    let mut containers = BTreeMap::new();
+    let (s, body) = get_text(
+        &app,
+        "/taxii2/root/collections/all/objects/?limit=1000&match[type]=report,grouping",
+        &coordinator,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(v["more"], true, "all containers on one page");
+    for o in v["objects"].as_array().unwrap() {
+        if let Some(n) = o["name"]
+            .as_str()
+            .and_then(|t| t.strip_prefix("Planted item "))
+        {
+            containers.insert(
+                n.parse::<usize>().unwrap(),
+                o["id"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    assert_eq!(containers.len(), planted.len());
+    let containers = std::sync::Arc::new(containers);
     let mut crawls = tokio::task::JoinSet::new();
     let lanes = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     for m in council.clone() {
-        let (app, planted, consultations, provider_ids, lanes) = (
+        let (app, planted, consultations, provider_ids, lanes, containers) = (
             app.clone(),
             planted.clone(),
             consultations.clone(),
             provider_ids.clone(),
             lanes.clone(),
+            containers.clone(),
         );
         crawls.spawn(async move {
             let _lane = lanes.acquire().await.unwrap();
-            let (items, consulted, all) =
-                crawl(&app, &m, &planted, &consultations, &provider_ids).await;
-            (m, items, consulted, all)
+            let (items, consulted, all, feeds) = crawl(
+                &app,
+                &m,
+                &planted,
+                &consultations,
+                &provider_ids,
+                &containers,
+            )
+            .await;
+            (m, items, consulted, all, feeds)
         });
     }
     let mut checked = 0;
     while let Some(done) = crawls.join_next().await {
-        let (m, items, consulted, all) = done.unwrap();
+        let (m, items, consulted, all, feeds) = done.unwrap();
         let m = &m;
         let coordinator = m.roles.contains("coordinator");
         let administration = coordinator || m.roles.contains("secretariat");
@@ -532,16 +672,27 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             let sees = may_see(p, m);
             let secret_ok = |s: &str, allowed: bool| {
                 assert!(
-                    allowed || !all.contains(s),
+                    allowed || !has(&all, s),
                     "{s} leaked to member {} ({}, roles {:?})",
                     m.id,
                     m.class,
                     m.roles
                 );
             };
-            secret_ok(&format!("VSECRET-{}\"", p.n), own || coordinator);
-            secret_ok(&format!("DSECRET-{}\"", p.n), sees == Some(true));
-            secret_ok(&format!("TSECRET-{}\"", p.n), sees == Some(true));
+            secret_ok(&format!("VSECRET-{}", p.n), own || coordinator);
+            secret_ok(&format!("DSECRET-{}", p.n), sees == Some(true));
+            secret_ok(&format!("TSECRET-{}", p.n), sees == Some(true));
+            for (format, text) in &feeds {
+                assert_eq!(
+                    has(text, &format!("leak-{}.example.org", p.n)),
+                    sees.is_some(),
+                    "{format}: item {} for member {} ({}, roles {:?})",
+                    p.n,
+                    m.id,
+                    m.class,
+                    m.roles
+                );
+            }
             secret_ok(&p.id, sees.is_some());
             if !(own || coordinator) {
                 assert!(
@@ -554,9 +705,9 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
         }
         for c in consultations.iter() {
             let reads = may_read_consultation(c, m);
-            for secret in [format!("CSECRET-{}\"", c.n), format!("RSECRET-{}\"", c.n)] {
+            for secret in [format!("CSECRET-{}", c.n), format!("RSECRET-{}", c.n)] {
                 assert!(
-                    reads || !all.contains(&secret),
+                    reads || !has(&all, &secret),
                     "{secret} leaked to member {} ({}, roles {:?})",
                     m.id,
                     m.class,

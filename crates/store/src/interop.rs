@@ -2,6 +2,8 @@
 //! items, TAXII add-status resources, server-wide signing keys, and where incremental
 //! pulls from TAXII sources stopped.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use time::OffsetDateTime;
 use tsunagu_core::ids::{ItemId, MemberId};
@@ -20,6 +22,32 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+
+    /// The STIX originals kept with those of `items` that came from STIX (JSON).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn items_stix(&self, items: &[ItemId]) -> Result<HashMap<ItemId, String>> {
+        let mut out = HashMap::new();
+        for chunk in items.chunks(500) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT item_id, originals FROM item_stix WHERE item_id IN ({list})");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.insert(
+                    crate::parse_id(&row.try_get::<String, _>("item_id")?)?,
+                    row.try_get("originals")?,
+                );
+            }
+        }
+        Ok(out)
     }
 
     /// A server-wide secret by name, created (32 random bytes, hex) on first use; every

@@ -15,33 +15,46 @@ use serde_json::{Map, Value};
 use tsunagu_core::misp;
 use tsunagu_core::stix;
 use tsunagu_core::user::Viewer;
+use tsunagu_core::view::view;
 
 use crate::AppState;
 use crate::api::items::record_reads;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Auth;
-use crate::interop::{self, Exportable};
+use crate::interop::{self, Exportable, Extras};
 
 /// The STIX 2.1 media type of exported bundles.
 pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
-/// Everything `v` may see, oldest change first, ready to export; the reads are recorded.
+/// Everything `v` may see, oldest change first, ready to export with `extras`; the
+/// reads are recorded.
 ///
 /// # Errors
 /// On database failure.
-pub async fn visible(state: &AppState, v: &Viewer) -> ApiResult<Vec<Exportable>> {
+pub async fn visible(state: &AppState, v: &Viewer, extras: Extras) -> ApiResult<Vec<Exportable>> {
     let mut out = Vec::new();
     let mut shown = Vec::new();
     let mut cursor = (i64::MIN, -1);
     loop {
         let batch = state.store.items_by_change(cursor, &[], 500).await?;
         let done = batch.len() < 500;
+        // The STIX originals of the batch in one query, not one per item.
+        let mut originals = if extras == Extras::Stix {
+            let ids: Vec<_> = batch.iter().map(|s| s.item.id).collect();
+            state.store.items_stix(&ids).await?
+        } else {
+            std::collections::HashMap::new()
+        };
         for stored in batch {
             cursor = (
                 tsunagu_core::audit::millis(stored.item.updated_at),
                 stored.seq,
             );
-            if let Some(e) = interop::exportable(state, v, &stored.item).await? {
+            let known = originals
+                .remove(&stored.item.id)
+                .map(|json| serde_json::from_str(&json).ok());
+            let known = Some(known.flatten());
+            if let Some(e) = interop::exportable(state, v, &stored.item, extras, known).await? {
                 out.push(e);
                 shown.push(stored.item);
             }
@@ -61,7 +74,7 @@ pub async fn visible(state: &AppState, v: &Viewer) -> ApiResult<Vec<Exportable>>
 #[utoipa::path(get, path = "/api/v1/export/stix", tag = "interop", security(("bearer" = [])),
     responses((status = 200, description = "A STIX 2.1 bundle", content_type = "application/stix+json;version=2.1")))]
 pub async fn export_stix(State(state): State<AppState>, Auth(v): Auth) -> ApiResult<Response> {
-    let items = visible(&state, &v).await?;
+    let items = visible(&state, &v, Extras::Stix).await?;
     let mut body = Vec::new();
     stix::write_bundle(items.iter().map(Exportable::as_export), &mut body)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -112,7 +125,15 @@ pub async fn misp_feed(
     Auth(v): Auth,
     Path(file): Path<String>,
 ) -> ApiResult<Response> {
-    let items = visible(&state, &v).await?;
+    if let Some(id) = file.strip_suffix(".json").filter(|f| *f != "manifest") {
+        // An event is its item: one lookup through the policy view.
+        let id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let stored = state.store.item(id).await?.ok_or(ApiError::NotFound)?;
+        let shown = view(&stored.item, &v).ok_or(ApiError::NotFound)?;
+        record_reads(&state, &v, &[&stored.item]).await?;
+        return Ok(Json(misp::event(&shown)).into_response());
+    }
+    let items = visible(&state, &v, Extras::None).await?;
     match file.as_str() {
         "manifest.json" => {
             let manifest: Map<String, Value> = items
@@ -131,17 +152,7 @@ pub async fn misp_feed(
             }
             Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
         }
-        other => {
-            let uuid = other
-                .strip_suffix(".json")
-                .and_then(|u| uuid::Uuid::parse_str(u).ok())
-                .ok_or(ApiError::NotFound)?;
-            let found = items
-                .iter()
-                .find(|e| misp::event_uuid(&e.view) == uuid)
-                .ok_or(ApiError::NotFound)?;
-            Ok(Json(misp::event(&found.view)).into_response())
-        }
+        _ => Err(ApiError::NotFound),
     }
 }
 
