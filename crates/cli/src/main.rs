@@ -383,6 +383,31 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
             u.api_token, creds.base_url
         );
     }
+    // Interchange formats, as a class-2 operator sees them (its own policy view).
+    if let Some((m, u)) = creds
+        .members
+        .iter()
+        .find(|m| m.class == "class2")
+        .and_then(|m| m.users.first().map(|u| (m, u)))
+    {
+        println!("  as {} (class 2):", m.name);
+        println!(
+            "  TAXII 2.1:    curl -H 'Authorization: Bearer {}' -H 'Accept: application/taxii+json;version=2.1' {}/taxii2/root/collections/all/objects/",
+            u.api_token, creds.base_url
+        );
+        println!(
+            "                python: taxii2client.v21.Server('{}/taxii2/', user='{}', password='{}')",
+            creds.base_url, u.login, u.password
+        );
+        println!(
+            "  STIX 2.1:     curl -H 'Authorization: Bearer {}' {}/api/v1/export/stix",
+            u.api_token, creds.base_url
+        );
+        println!(
+            "  MISP feed:    {}/misp/feed/manifest.json  (MISP feed header: Authorization: Bearer {})",
+            creds.base_url, u.api_token
+        );
+    }
     println!();
 }
 

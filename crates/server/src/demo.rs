@@ -359,10 +359,62 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     let alerts = populate_alerts(&mut tx, &founded).await?;
     record_demo_receipts(&mut tx, &founded, &alerts).await?;
     tx.commit().await?;
+    import_partner_feed(store, &founded, &sharers).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         members,
     })
+}
+
+/// A security vendor's report as its own threat-intelligence platform exports it: a
+/// report, indicators, a malware family and the relationship between them. The vendor
+/// sees it under these ids; everyone else under the council's.
+const PARTNER_BUNDLE: &str = r#"{"type": "bundle", "id": "bundle--7d1c4a2e-5b3f-4e8a-9c6d-0f1e2d3c4b5a", "objects": [
+ {"type": "identity", "spec_version": "2.1", "id": "identity--3b9e1f4c-2a7d-4c5e-8f6a-1d2c3b4a5e6f", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "name": "Vendor threat research", "identity_class": "organization"},
+ {"type": "report", "spec_version": "2.1", "id": "report--9f2d6b1a-4c3e-4a5b-8d7c-2e1f0a9b8c7d", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "created_by_ref": "identity--3b9e1f4c-2a7d-4c5e-8f6a-1d2c3b4a5e6f",
+  "name": "Partner feed (STIX 2.1): invoice-themed phishing kit against logistics operators", "description": "Imported from the vendor's own platform: an invoice lure delivering a loader to logistics back offices.", "published": "2026-11-20T02:00:00Z", "report_types": ["threat-report"], "confidence": 80,
+  "object_refs": ["indicator--1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d", "indicator--2b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e", "indicator--3c4d5e6f-7a8b-4c3d-8e4f-5a6b7c8d9e0f", "malware--4d5e6f7a-8b9c-4d4e-9f5a-6b7c8d9e0f1a", "relationship--5e6f7a8b-9c0d-4e5f-8a6b-7c8d9e0f1a2b"],
+  "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+ {"type": "indicator", "spec_version": "2.1", "id": "indicator--1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "pattern": "[domain-name:value = 'invoice-portal-kuronagi.example.com']", "pattern_type": "stix", "valid_from": "2026-11-20T02:00:00Z", "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+ {"type": "indicator", "spec_version": "2.1", "id": "indicator--2b3c4d5e-6f7a-4b2c-9d3e-4f5a6b7c8d9e", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "pattern": "[ipv4-addr:value = '198.51.100.140']", "pattern_type": "stix", "valid_from": "2026-11-20T02:00:00Z", "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+ {"type": "indicator", "spec_version": "2.1", "id": "indicator--3c4d5e6f-7a8b-4c3d-8e4f-5a6b7c8d9e0f", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "pattern": "[file:hashes.'SHA-256' = 'a3f1c9e2b7d4a6f8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a6']", "pattern_type": "stix", "valid_from": "2026-11-20T02:00:00Z", "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+ {"type": "malware", "spec_version": "2.1", "id": "malware--4d5e6f7a-8b9c-4d4e-9f5a-6b7c8d9e0f1a", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "name": "InvoiceLoader", "is_family": true, "malware_types": ["downloader"], "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+ {"type": "relationship", "spec_version": "2.1", "id": "relationship--5e6f7a8b-9c0d-4e5f-8a6b-7c8d9e0f1a2b", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "relationship_type": "indicates", "source_ref": "indicator--3c4d5e6f-7a8b-4c3d-8e4f-5a6b7c8d9e0f", "target_ref": "malware--4d5e6f7a-8b9c-4d4e-9f5a-6b7c8d9e0f1a", "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}
+]}"#;
+
+/// Imports [`PARTNER_BUNDLE`] as the first security vendor's analyst, through the same
+/// path as `tsunagu import stix`.
+async fn import_partner_feed(
+    store: &Store,
+    founded: &[tsunagu_core::member::Member],
+    sharers: &[(tsunagu_core::ids::MemberId, tsunagu_core::ids::UserId)],
+) -> ApiResult<()> {
+    let vendor = founded
+        .iter()
+        .find(|m| m.sector == Sector::SecurityVendor && m.class == MemberClass::Class1)
+        .ok_or_else(|| ApiError::Internal("the demo has no class-1 vendor".into()))?;
+    let user_id = sharers
+        .iter()
+        .find(|(m, _)| *m == vendor.id)
+        .map(|(_, u)| *u)
+        .ok_or_else(|| ApiError::Internal("the vendor has no user".into()))?;
+    let user = store
+        .user(user_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("the vendor's user is gone".into()))?;
+    let viewer = tsunagu_core::user::Viewer {
+        user,
+        member: vendor.clone(),
+    };
+    let state = crate::AppState::new(store.clone(), crate::Config::default());
+    crate::interop::import_stix(
+        &state,
+        &viewer,
+        std::io::Cursor::new(PARTNER_BUNDLE.as_bytes()),
+        |_| {},
+    )
+    .await?;
+    Ok(())
 }
 
 /// Two past alerts: the WannaCry weekend (real) and a CYDER-style exercise.
