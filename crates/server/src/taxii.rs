@@ -735,7 +735,8 @@ struct Page {
 }
 
 /// Walks the collection for `v` from after `after`, keeping objects `filters` admits,
-/// until `limit` are found (and one more, to know whether `more` is true).
+/// until `limit` are found (and one more, to know whether `more` is true), or `budget`
+/// items were examined.
 async fn walk(
     state: &AppState,
     v: &Viewer,
@@ -743,6 +744,7 @@ async fn walk(
     filters: &Filters,
     after: Option<Pos>,
     limit: usize,
+    budget: usize,
 ) -> TaxiiResult<Page> {
     let mut entries = Vec::new();
     let start_ms = filters
@@ -817,7 +819,7 @@ async fn walk(
                     shown_items.push(stored.item);
                 }
             }
-            if scanned >= SCAN_BUDGET {
+            if scanned >= budget {
                 break 'outer;
             }
         }
@@ -828,7 +830,7 @@ async fn walk(
     }
     let more_found = entries.len() > limit;
     entries.truncate(limit);
-    let more = more_found || (!exhausted && scanned >= SCAN_BUDGET);
+    let more = more_found || (!exhausted && scanned >= budget);
     let resume = if more {
         Some(
             entries
@@ -879,7 +881,13 @@ async fn read_page(
         Some(n) => Some(decode_cursor(key, n, &fingerprint, &member)?),
         None => None,
     };
-    let page = walk(state, &v, coll, &filters, after, filters.limit).await?;
+    // An object by id is looked for in the whole collection: "not found" must mean it.
+    let budget = if object.is_some() {
+        usize::MAX
+    } else {
+        SCAN_BUDGET
+    };
+    let page = walk(state, &v, coll, &filters, after, filters.limit, budget).await?;
     let next = page
         .resume
         .map(|pos| encode_cursor(key, pos, &fingerprint, &member));
