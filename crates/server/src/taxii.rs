@@ -787,17 +787,24 @@ async fn walk(
     'outer: while entries.len() <= limit {
         let batch = state
             .store
-            .items_by_change(cursor, coll.kinds, ITEM_BATCH)
+            .item_positions_by_change(cursor, coll.kinds, ITEM_BATCH)
             .await?;
         if batch.is_empty() {
             exhausted = true;
             break;
         }
         let batch_len = batch.len();
-        for stored in batch {
-            let ms = tsunagu_core::audit::millis(stored.item.updated_at);
-            cursor = (ms, stored.seq);
+        for (ms, seq, id) in batch {
+            cursor = (ms, seq);
             scanned += 1;
+            // Each item is decoded only when the page reaches it.
+            let Some(stored) = state.store.item(id).await? else {
+                continue;
+            };
+            if tsunagu_core::audit::millis(stored.item.updated_at) != ms {
+                // Changed since the batch was read: it is served again at its new place.
+                continue;
+            }
             if let Some(set) = interop::served_objects(state, v, &stored).await? {
                 let mut any = false;
                 for (idx, object) in set.iter().enumerate() {

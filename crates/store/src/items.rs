@@ -15,7 +15,9 @@ use tsunagu_core::indicator::ip_key;
 use tsunagu_core::item::{Item, ItemContent, ItemStatus};
 use tsunagu_core::member::{MemberClass, Sector};
 
-use crate::{Result, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_json, to_ms};
+use crate::{
+    Backend, Result, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_json, to_ms,
+};
 
 /// How an indicator search matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +89,10 @@ pub struct ItemRead {
 struct Sql {
     text: String,
     binds: Vec<Bind>,
+    /// Anonymous `?` placeholders (SQLite only; parameters are bound in text order).
+    /// SQLite treats `$n` as a named parameter whose name is looked up by a linear scan
+    /// per bound value, so a statement with thousands of them binds in quadratic time.
+    anonymous: bool,
 }
 
 enum Bind {
@@ -100,15 +106,31 @@ impl Sql {
         self
     }
 
+    /// For a bulk statement: anonymous placeholders on SQLite.
+    fn bulk(backend: Backend) -> Self {
+        Self {
+            anonymous: backend == Backend::Sqlite,
+            ..Self::default()
+        }
+    }
+
+    fn placeholder(&mut self) {
+        if self.anonymous {
+            self.text.push('?');
+        } else {
+            self.text.push_str(&format!("${}", self.binds.len()));
+        }
+    }
+
     fn bind_text(&mut self, v: impl Into<String>) -> &mut Self {
         self.binds.push(Bind::Text(v.into()));
-        self.text.push_str(&format!("${}", self.binds.len()));
+        self.placeholder();
         self
     }
 
     fn bind_int(&mut self, v: i64) -> &mut Self {
         self.binds.push(Bind::Int(v));
-        self.text.push_str(&format!("${}", self.binds.len()));
+        self.placeholder();
         self
     }
 
@@ -425,7 +447,7 @@ impl Tx {
     async fn index_item(&mut self, seq: i64, c: &ItemContent) -> Result<()> {
         // Multi-row inserts, well under SQLite's limit on parameters per statement.
         for chunk in c.indicators.chunks(500) {
-            let mut sql = Sql::default();
+            let mut sql = Sql::bulk(self.backend);
             sql.push("INSERT INTO item_indicators (item_seq, kind, value, ip_lo, ip_hi) VALUES ");
             for (i, ind) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -456,7 +478,7 @@ impl Tx {
             .chain(c.techniques.iter().map(|t| ("technique", t.as_str())))
             .collect();
         for chunk in refs.chunks(500) {
-            let mut sql = Sql::default();
+            let mut sql = Sql::bulk(self.backend);
             sql.push("INSERT INTO item_refs (item_seq, ref_type, value) VALUES ");
             for (i, (t, v)) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -502,8 +524,54 @@ fn victim_sector(item: &Item) -> Option<&'static str> {
 
 impl Store {
     /// Items in the order they were added or last changed (TAXII's `date_added`),
-    /// after the position `after` = (updated_at in ms, seq), at most `limit`. The caller
-    /// filters them through the policy view.
+    /// after the position `after` = (updated_at in ms, seq), at most `limit`: their
+    /// positions and ids only, so a reader decodes just the items it needs. The caller
+    /// loads each and filters it through the policy view.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn item_positions_by_change(
+        &self,
+        after: (i64, i64),
+        kinds: &[&'static str],
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, ItemId)>> {
+        let mut sql = Sql::default();
+        // Row-value comparison is spelled out: the planner uses the index for both forms.
+        sql.push("SELECT updated_at, seq, id FROM items WHERE (updated_at > ")
+            .bind_int(after.0)
+            .push(" OR (updated_at = ")
+            .bind_int(after.0)
+            .push(" AND seq > ")
+            .bind_int(after.1)
+            .push("))");
+        if !kinds.is_empty() {
+            sql.push(" AND kind IN (");
+            for (i, k) in kinds.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_text(*k);
+            }
+            sql.push(")");
+        }
+        sql.push(" ORDER BY updated_at, seq LIMIT ").bind_int(limit);
+        sql.query()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("updated_at")?,
+                    r.try_get("seq")?,
+                    parse_id(&r.try_get::<String, _>("id")?)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Like [`Store::item_positions_by_change`], with the items themselves (for reading
+    /// everything in that order, as exports do).
     ///
     /// # Errors
     /// On database failure.
