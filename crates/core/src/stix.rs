@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -199,7 +199,14 @@ fn confidence_from(value: Option<i64>, default: Confidence) -> Confidence {
 /// The key under which [`StixOriginals::objects`] stores an indicator's original id.
 #[must_use]
 pub fn indicator_key(indicator: &Indicator) -> String {
-    format!("indicator:{}:{}", indicator.kind(), indicator.value())
+    let (kind, value) = (indicator.kind().as_str(), indicator.value());
+    // Exactly as long as needed: a million of these may be held at once.
+    let mut key = String::with_capacity("indicator:".len() + kind.len() + 1 + value.len());
+    key.push_str("indicator:");
+    key.push_str(kind);
+    key.push(':');
+    key.push_str(value);
+    key
 }
 
 fn object_type(id: &str) -> &str {
@@ -1470,7 +1477,7 @@ pub struct ImportPlan {
 /// A reference to an object: interned type and UUID.
 type ObjKey = (u16, u128);
 
-/// Hashes UUIDs (already random) cheaply.
+/// Hashes UUIDs (already random) and indicators cheaply.
 #[derive(Default, Clone, Copy)]
 struct UuidHasher(u64);
 
@@ -1479,8 +1486,17 @@ impl std::hash::Hasher for UuidHasher {
         self.0 ^ (self.0 >> 29)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0; 8];
+            b.copy_from_slice(w);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut b = [0; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(b) ^ 0xff);
         }
     }
     fn write_u64(&mut self, n: u64) {
@@ -1505,6 +1521,20 @@ impl Slots {
     }
     fn contains_key(&self, key: &ObjKey) -> bool {
         self.get(key).is_some()
+    }
+    /// Files `key` unless it is there already: whether it was new.
+    fn insert_new(&mut self, key: ObjKey, slot: Slot) -> bool {
+        let (t, k) = Self::split(key);
+        if self.0.len() <= t {
+            self.0.resize_with(t + 1, HashMap::default);
+        }
+        match self.0[t].entry(k) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(slot);
+                true
+            }
+        }
     }
     fn insert(&mut self, key: ObjKey, slot: Slot) {
         let (t, k) = Self::split(key);
@@ -1558,15 +1588,13 @@ struct State {
     slots: Slots,
     creators: Vec<String>,
     creator_index: HashMap<String, u32>,
-    /// `None` once moved into a loose item.
-    indicators: Vec<Modelled<Option<Indicator>>>,
+    indicators: Vec<Modelled<Indicator>>,
     vulnerabilities: Vec<Modelled<CveId>>,
     techniques: Vec<Modelled<TechniqueId>>,
     courses: Vec<Modelled<String>>,
     extras: Vec<(String, Value, Option<Tlp>, bool)>,
     provider: Vec<(String, Value, bool)>,
     containers: Vec<Container>,
-    error: Option<StixImportError>,
 }
 
 const TIMESTAMP_PROPS: [&str; 9] = [
@@ -1671,6 +1699,184 @@ fn max_tlp(a: Option<Tlp>, b: Option<Tlp>) -> Option<Tlp> {
     }
 }
 
+/// A string property, borrowed when it has no escapes. Only a JSON string is accepted
+/// (not `null`): anything else makes [`FastIndicator`] fail, and the object then takes
+/// the general path, which gives the exact error.
+#[derive(Default)]
+struct Str<'a>(Option<std::borrow::Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(CowVisitor).map(|s| Str(Some(s)))
+    }
+}
+
+impl Str<'_> {
+    fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+struct CowVisitor;
+
+impl<'de> Visitor<'de> for CowVisitor {
+    type Value = std::borrow::Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v))
+    }
+}
+
+/// `confidence`, accepted only as an integer from 0 to 100.
+#[derive(Default)]
+struct ValidConfidence;
+
+impl<'de> Deserialize<'de> for ValidConfidence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ValidConfidence;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer from 0 to 100")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ValidConfidence, E> {
+                if v <= 100 {
+                    Ok(ValidConfidence)
+                } else {
+                    Err(E::custom("out of range"))
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ValidConfidence, E> {
+                if (0..=100).contains(&v) {
+                    Ok(ValidConfidence)
+                } else {
+                    Err(E::custom("out of range"))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `object_marking_refs`, accepted only as a list of marking-definition ids: the most
+/// restrictive TLP among them.
+#[derive(Default)]
+struct MarkingTlp(Option<Tlp>);
+
+impl<'de> Deserialize<'de> for MarkingTlp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MarkingTlp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of marking-definition ids")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MarkingTlp, A::Error> {
+                use serde::de::Error;
+                let mut tlp = None;
+                while let Some(Str(r)) = seq.next_element::<Str<'de>>()? {
+                    let r = r.as_deref().unwrap_or("");
+                    if parse_id(r).is_none_or(|(t, _)| t != "marking-definition") {
+                        return Err(A::Error::custom("bad marking id"));
+                    }
+                    if let Some(t) = tlp_of_marking(r) {
+                        tlp = max_tlp(tlp, Some(t));
+                    }
+                }
+                Ok(MarkingTlp(tlp))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// What the importer needs of an indicator with a plain form: the fast path that
+/// spares building a [`Value`] for the overwhelmingly common object. Anything it does
+/// not accept, or any check that fails, sends the object down the general path
+/// ([`State::object`]) instead, so the result and the errors stay the same.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct FastIndicator<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Str<'a>,
+    #[serde(borrow)]
+    id: Str<'a>,
+    #[serde(borrow)]
+    spec_version: Str<'a>,
+    #[serde(borrow)]
+    created: Str<'a>,
+    #[serde(borrow)]
+    modified: Str<'a>,
+    #[serde(borrow)]
+    valid_from: Str<'a>,
+    #[serde(borrow)]
+    valid_until: Str<'a>,
+    #[serde(borrow)]
+    published: Str<'a>,
+    #[serde(borrow)]
+    first_seen: Str<'a>,
+    #[serde(borrow)]
+    last_seen: Str<'a>,
+    #[serde(borrow)]
+    first_observed: Str<'a>,
+    #[serde(borrow)]
+    last_observed: Str<'a>,
+    #[serde(borrow)]
+    pattern: Str<'a>,
+    #[serde(borrow)]
+    pattern_type: Str<'a>,
+    #[serde(borrow)]
+    created_by_ref: Str<'a>,
+    #[allow(dead_code)]
+    confidence: ValidConfidence,
+    object_marking_refs: MarkingTlp,
+    revoked: Option<bool>,
+}
+
+impl FastIndicator<'_> {
+    /// Whether every check [`State::object`] makes before filing an indicator passes.
+    fn valid(&self) -> bool {
+        let timestamps = [
+            &self.created,
+            &self.modified,
+            &self.valid_from,
+            &self.valid_until,
+            &self.published,
+            &self.first_seen,
+            &self.last_seen,
+            &self.first_observed,
+            &self.last_observed,
+        ];
+        self.ty.get() == Some("indicator")
+            && self
+                .id
+                .get()
+                .and_then(parse_id)
+                .is_some_and(|(t, _)| t == "indicator")
+            && self.spec_version.get() == Some("2.1")
+            && timestamps
+                .iter()
+                .all(|t| t.get().is_none_or(valid_timestamp))
+            && [&self.created, &self.modified, &self.valid_from]
+                .iter()
+                .all(|t| t.0.is_some())
+            && self.pattern.0.is_some()
+            && self.pattern_type.0.is_some()
+            && self
+                .created_by_ref
+                .get()
+                .is_none_or(|c| parse_id(c).is_some_and(|(t, _)| t == "identity"))
+    }
+}
+
 impl State {
     fn intern_type(&mut self, ty: &str) -> u16 {
         // Bundles use a handful of types: a scan beats hashing.
@@ -1695,6 +1901,90 @@ impl State {
     fn key(&mut self, id: &str) -> Option<ObjKey> {
         let (ty, uuid) = parse_id(id)?;
         Some((self.intern_type(ty), uuid.as_u128()))
+    }
+
+    /// Reads one element of `objects` (`raw`, at offset `at` of the input).
+    fn element(&mut self, raw: &[u8], at: u64, odd: bool) -> Result<(), StixImportError> {
+        let index = self.read;
+        self.read += 1;
+        if !odd
+            && let Ok(text) = std::str::from_utf8(raw)
+            && self.fast_indicator(text)
+        {
+            return Ok(());
+        }
+        let v: Value = serde_json::from_slice(raw).map_err(|e| {
+            StixImportError::Bundle(format!("{e} in objects[{index}] at byte {at}"))
+        })?;
+        let id = v.get("id").and_then(Value::as_str).map(str::to_owned);
+        self.object(v)
+            .map_err(|reason| StixImportError::Object { index, id, reason })
+    }
+
+    /// Files a valid indicator with a plain form without building a [`Value`]; `false`
+    /// (having changed nothing) when the object needs the general path.
+    fn fast_indicator(&mut self, text: &str) -> bool {
+        let Ok(f) = serde_json::from_str::<FastIndicator<'_>>(text) else {
+            return false;
+        };
+        if !f.valid() {
+            return false;
+        }
+        let (Some(id), Some(pattern), Some(pattern_type)) =
+            (f.id.get(), f.pattern.get(), f.pattern_type.get())
+        else {
+            return false;
+        };
+        let Some((_, uuid)) = parse_id(id) else {
+            return false;
+        };
+        let revoked = f.revoked == Some(true);
+        // The pattern is read before the id is looked up (one look-up, not two): a
+        // duplicate whose pattern needs the general path takes it, which skips it all
+        // the same.
+        let ind = if revoked {
+            None
+        } else if pattern_type != "stix" {
+            // Kept whole among the unmodelled objects.
+            return false;
+        } else {
+            match indicator_from_pattern(pattern) {
+                Ok(Some(ind)) => Some(ind),
+                Ok(None) | Err(_) => return false,
+            }
+        };
+        match self.counts.get_mut("indicator") {
+            Some(n) => *n += 1,
+            None => {
+                self.counts.insert("indicator".into(), 1);
+            }
+        }
+        let key = (self.intern_type("indicator"), uuid.as_u128());
+        let slot = match ind {
+            Some(_) => Slot::Indicator(index(self.indicators.len() + 1)),
+            None => Slot::Ignored,
+        };
+        if !self.slots.insert_new(key, slot) {
+            self.skipped.push((
+                id.to_owned(),
+                "duplicate id; the first object is kept".into(),
+            ));
+            return true;
+        }
+        match ind {
+            Some(value) => {
+                let creator = self.intern_creator(f.created_by_ref.get());
+                self.indicators.push(Modelled {
+                    value,
+                    uuid,
+                    tlp: f.object_marking_refs.0,
+                    creator,
+                    used: false,
+                });
+            }
+            None => self.skipped.push((id.to_owned(), "revoked".into())),
+        }
+        true
     }
 
     /// Checks and files one object.
@@ -1814,7 +2104,7 @@ impl State {
                 match parsed {
                     Some(ind) => {
                         self.indicators.push(Modelled {
-                            value: Some(ind),
+                            value: ind,
                             uuid,
                             tlp,
                             creator: creator_ix,
@@ -2021,21 +2311,36 @@ impl State {
                 container_id: Some(c.id.clone()),
                 created_by_ref: c.creator.clone(),
             };
-            self.build(&header, &parts, false, &mut items);
+            let inds = parts
+                .indicators
+                .iter()
+                .map(|i| {
+                    let m = &self.indicators[*i as usize];
+                    (m.value.clone(), m.uuid)
+                })
+                .collect();
+            self.build(&header, &parts, inds, &mut items);
         }
         // Every reference is resolved: free the index before building the loose items.
         self.slots = Slots::default();
 
-        // Loose objects, grouped by TLP so no object is shared wider than marked.
-        let mut groups: BTreeMap<Tlp, Parts> = BTreeMap::new();
+        // Loose objects, grouped by TLP so no object is shared wider than marked. The
+        // indicators are moved out of the list, which is freed before the items grow.
+        let mut groups: BTreeMap<Tlp, Loose> = BTreeMap::new();
         let level = |t: Option<Tlp>| t.unwrap_or(Tlp::Amber);
-        for (i, m) in self.indicators.iter().enumerate() {
+        let indicators = std::mem::take(&mut self.indicators);
+        let mut sizes: BTreeMap<Tlp, usize> = BTreeMap::new();
+        for m in indicators.iter().filter(|m| !m.used) {
+            *sizes.entry(level(m.tlp)).or_default() += 1;
+        }
+        for (tlp, n) in sizes {
+            groups.entry(tlp).or_default().indicators.reserve_exact(n);
+        }
+        for m in indicators {
             if !m.used {
-                groups
-                    .entry(level(m.tlp))
-                    .or_default()
-                    .indicators
-                    .push(index(i + 1));
+                let group = groups.entry(level(m.tlp)).or_default();
+                group.creator.get_or_insert(m.creator);
+                group.indicators.push((m.value, m.uuid));
             }
         }
         for (i, m) in self.vulnerabilities.iter().enumerate() {
@@ -2043,6 +2348,7 @@ impl State {
                 groups
                     .entry(level(m.tlp))
                     .or_default()
+                    .parts
                     .vulnerabilities
                     .push(index(i + 1));
             }
@@ -2052,6 +2358,7 @@ impl State {
                 groups
                     .entry(level(m.tlp))
                     .or_default()
+                    .parts
                     .techniques
                     .push(index(i + 1));
             }
@@ -2061,6 +2368,7 @@ impl State {
                 groups
                     .entry(level(m.tlp))
                     .or_default()
+                    .parts
                     .courses
                     .push(index(i + 1));
             }
@@ -2070,6 +2378,7 @@ impl State {
                 groups
                     .entry(level(e.2))
                     .or_default()
+                    .parts
                     .extras
                     .push(index(i + 1));
             }
@@ -2082,7 +2391,7 @@ impl State {
             .map(|(i, _)| index(i + 1))
             .collect();
         if let Some(first) = groups.values_mut().next() {
-            first.provider.extend(&unused_provider);
+            first.parts.provider.extend(&unused_provider);
         } else if !unused_provider.is_empty() {
             for i in &unused_provider {
                 let (id, _, _) = &self.provider[*i as usize];
@@ -2090,11 +2399,10 @@ impl State {
                     .push((id.clone(), "not referenced by any imported object".into()));
             }
         }
-        for (tlp, parts) in groups {
-            let creator = parts
-                .indicators
-                .first()
-                .map(|i| self.indicators[*i as usize].creator)
+        for (tlp, group) in groups {
+            let parts = group.parts;
+            let creator = group
+                .creator
                 .or_else(|| {
                     parts
                         .vulnerabilities
@@ -2119,7 +2427,7 @@ impl State {
                 container_id: None,
                 created_by_ref: creator,
             };
-            self.build(&header, &parts, true, &mut items);
+            self.build(&header, &parts, group.indicators, &mut items);
         }
         ImportPlan {
             items,
@@ -2130,16 +2438,18 @@ impl State {
 
     /// Turns one container's (or one TLP group's) objects into one or more items, split
     /// at [`MAX_INDICATORS`] indicators and [`MAX_REFERENCES`] CVEs or techniques.
-    /// `take`: the indicators belong to no other item and are moved, not copied.
-    fn build(&mut self, header: &Header, parts: &Parts, take: bool, items: &mut Vec<ImportedItem>) {
+    /// `inds`: the indicators (`parts.indicators` is not used) with their original
+    /// ids. They are consumed from the end, so that their memory goes as the items
+    /// grow.
+    fn build(
+        &self,
+        header: &Header,
+        parts: &Parts,
+        mut inds: Vec<(Indicator, Uuid)>,
+        items: &mut Vec<ImportedItem>,
+    ) {
         // Deduplicate by value, keeping the first.
-        let mut seen = HashSet::new();
-        let inds: Vec<u32> = parts
-            .indicators
-            .iter()
-            .copied()
-            .filter(|i| seen.insert(self.indicators[*i as usize].value.as_ref()))
-            .collect();
+        dedup_first(&mut inds);
         let mut seen = HashSet::new();
         let vulns: Vec<u32> = parts
             .vulnerabilities
@@ -2161,7 +2471,10 @@ impl State {
             .max(techs.len().div_ceil(MAX_REFERENCES))
             .max(1);
         let total = inds.len();
-        for part in 0..n {
+        let first_item = items.len();
+        for part in (0..n).rev() {
+            let chunk = inds.split_off((part * MAX_INDICATORS).min(inds.len()));
+            inds.shrink_to_fit();
             let slice = |list: &[u32], size: usize| -> Vec<u32> {
                 list.iter().skip(part * size).take(size).copied().collect()
             };
@@ -2174,44 +2487,37 @@ impl State {
                 created_by_ref: header.created_by_ref.clone(),
                 ..StixOriginals::default()
             };
-            let mut indicators = Vec::new();
-            for i in slice(&inds, MAX_INDICATORS) {
-                let m = &mut self.indicators[i as usize];
-                let value = if take {
-                    m.value.take()
-                } else {
-                    m.value.clone()
-                };
-                if let Some(value) = value {
-                    originals.objects.insert(indicator_key(&value), m.uuid);
-                    indicators.push(value);
-                }
+            // Keys are unique (the lists are deduplicated), so collecting them gives
+            // the same map as inserting them one by one, with full nodes.
+            let mut keys: Vec<(String, Uuid)> = Vec::with_capacity(chunk.len() + 1);
+            let mut indicators = Vec::with_capacity(chunk.len());
+            for (value, uuid) in chunk {
+                keys.push((indicator_key(&value), uuid));
+                indicators.push(value);
             }
             let mut cves = Vec::new();
             for i in slice(&vulns, MAX_REFERENCES) {
                 let m = &self.vulnerabilities[i as usize];
-                originals
-                    .objects
-                    .insert(format!("vulnerability:{}", m.value), m.uuid);
+                keys.push((format!("vulnerability:{}", m.value), m.uuid));
                 cves.push(m.value.clone());
             }
             let mut techniques = Vec::new();
             for i in slice(&techs, MAX_REFERENCES) {
                 let m = &self.techniques[i as usize];
-                originals
-                    .objects
-                    .insert(format!("attack-pattern:{}", m.value), m.uuid);
+                keys.push((format!("attack-pattern:{}", m.value), m.uuid));
                 techniques.push(m.value.clone());
             }
             let mut countermeasures = String::new();
             if part == 0 {
+                if let Some(first) = parts.courses.first() {
+                    keys.push((
+                        "course-of-action".into(),
+                        self.courses[*first as usize].uuid,
+                    ));
+                }
                 let mut texts = Vec::new();
                 for i in &parts.courses {
                     let m = &self.courses[*i as usize];
-                    originals
-                        .objects
-                        .entry("course-of-action".into())
-                        .or_insert(m.uuid);
                     if !m.value.trim().is_empty() {
                         texts.push(m.value.trim().to_owned());
                     }
@@ -2228,6 +2534,7 @@ impl State {
                     .map(|i| self.provider[*i as usize].1.clone())
                     .collect();
             }
+            originals.objects = keys.into_iter().collect();
             let mut title = if header.title.is_empty() {
                 let first = part * MAX_INDICATORS + 1;
                 let last = (first + indicators.len()).saturating_sub(1);
@@ -2264,7 +2571,45 @@ impl State {
                 originals,
             });
         }
+        items[first_item..].reverse();
     }
+}
+
+/// The loose objects of one TLP level.
+#[derive(Default)]
+struct Loose {
+    /// Everything but the indicators.
+    parts: Parts,
+    indicators: Vec<(Indicator, Uuid)>,
+    /// The creator of the first indicator.
+    creator: Option<u32>,
+}
+
+/// Drops indicators whose value came before, keeping the order.
+fn dedup_first(inds: &mut Vec<(Indicator, Uuid)>) {
+    let mut later = Vec::new();
+    {
+        let mut seen: HashSet<&Indicator, std::hash::BuildHasherDefault<UuidHasher>> =
+            HashSet::with_capacity_and_hasher(inds.len(), std::hash::BuildHasherDefault::default());
+        for (i, (ind, _)) in inds.iter().enumerate() {
+            if !seen.insert(ind) {
+                later.push(i);
+            }
+        }
+    }
+    if later.is_empty() {
+        return;
+    }
+    let mut later = later.into_iter().peekable();
+    let mut i = 0;
+    inds.retain(|_| {
+        let keep = later.peek() != Some(&i);
+        if !keep {
+            later.next();
+        }
+        i += 1;
+        keep
+    });
 }
 
 /// What one item (or group of items) is built from, by index into [`State`]'s lists.
@@ -2324,94 +2669,418 @@ fn technique_of(obj: &Map<String, Value>) -> Option<TechniqueId> {
         .and_then(|id| TechniqueId::parse(id).ok())
 }
 
-/// Streams the bundle's top level.
-struct BundleSeed<'s, F> {
-    state: &'s mut State,
-    on_progress: F,
+/// How deep an element of `objects` may nest (itself at depth 1). Matches what
+/// `serde_json` allows for a value two levels inside the bundle.
+const ELEMENT_DEPTH: u32 = 125;
+/// How much is asked of the reader at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Finds where one JSON value ends, resumably, without checking it: every value it
+/// frames is then parsed by `serde_json`, which does. Positions are relative to the
+/// start of the value.
+struct Scan {
+    limit: u32,
+    at: usize,
+    started: bool,
+    scalar: bool,
+    in_str: bool,
+    depth: u32,
+    /// One bit per open level below 128: set for an object.
+    stack: u128,
+    digits: u32,
+    prev_digit: bool,
+    /// A `\u` escape or a number that might be out of range: such values take the
+    /// general path, whose checks on them are stricter than skipping.
+    odd: bool,
 }
 
-impl<'de, F: FnMut(u64)> DeserializeSeed<'de> for BundleSeed<'_, F> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
+impl Scan {
+    fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            at: 0,
+            started: false,
+            scalar: false,
+            in_str: false,
+            depth: 0,
+            stack: 0,
+            digits: 0,
+            prev_digit: false,
+            odd: false,
+        }
+    }
+
+    /// The end of the value in `b`, `None` when `b` ends first.
+    fn run(&mut self, b: &[u8]) -> Result<Option<usize>, &'static str> {
+        let mut i = self.at;
+        if !self.started {
+            let Some(&c) = b.first() else {
+                return Ok(None);
+            };
+            self.started = true;
+            match c {
+                b'{' | b'[' => {}
+                b'"' => {
+                    self.in_str = true;
+                    i = 1;
+                }
+                _ => self.scalar = true,
+            }
+        }
+        if self.scalar {
+            while let Some(&c) = b.get(i) {
+                if matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r') {
+                    self.at = i;
+                    return Ok(Some(i));
+                }
+                i += 1;
+            }
+            self.at = i;
+            return Ok(None);
+        }
+        loop {
+            if self.in_str {
+                i = quote_or_backslash(b, i);
+                match b.get(i) {
+                    None => {
+                        self.at = i;
+                        return Ok(None);
+                    }
+                    Some(b'\\') => {
+                        let Some(&e) = b.get(i + 1) else {
+                            self.at = i;
+                            return Ok(None);
+                        };
+                        if e == b'u' {
+                            self.odd = true;
+                        }
+                        i += 2;
+                        continue;
+                    }
+                    Some(_) => {
+                        i += 1;
+                        self.in_str = false;
+                        if self.depth == 0 {
+                            self.at = i;
+                            return Ok(Some(i));
+                        }
+                        continue;
+                    }
+                }
+            }
+            let Some(&c) = b.get(i) else {
+                self.at = i;
+                return Ok(None);
+            };
+            match c {
+                b'"' => self.in_str = true,
+                b'{' | b'[' => {
+                    if self.depth < 128 && c == b'{' {
+                        self.stack |= 1 << self.depth;
+                    } else if self.depth < 128 {
+                        self.stack &= !(1 << self.depth);
+                    }
+                    self.depth += 1;
+                    if self.depth > self.limit {
+                        self.at = i;
+                        return Err("recursion limit exceeded");
+                    }
+                }
+                b'}' | b']' => {
+                    if self.depth == 0 {
+                        self.at = i;
+                        return Err("unexpected closing bracket");
+                    }
+                    self.depth -= 1;
+                    if self.depth < 128 && ((self.stack >> self.depth) & 1 == 1) != (c == b'}') {
+                        self.at = i;
+                        return Err("mismatched closing bracket");
+                    }
+                    if self.depth == 0 {
+                        self.at = i + 1;
+                        return Ok(Some(i + 1));
+                    }
+                }
+                b'0'..=b'9' => {
+                    self.digits += 1;
+                    if self.digits > 18 {
+                        self.odd = true;
+                    }
+                }
+                b'e' | b'E' if self.prev_digit => self.odd = true,
+                _ => {}
+            }
+            self.prev_digit = c.is_ascii_digit();
+            if !self.prev_digit {
+                self.digits = 0;
+            }
+            i += 1;
+        }
     }
 }
 
-impl<'de, F: FnMut(u64)> Visitor<'de> for BundleSeed<'_, F> {
-    type Value = ();
+/// The index of the first `"` or `\\` in `b` from `i` (`b.len()` if none), eight bytes
+/// at a time.
+fn quote_or_backslash(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let q = w ^ (ONES * u64::from(b'"'));
+        let s = w ^ (ONES * u64::from(b'\\'));
+        // The lowest flagged byte is the first zero byte of q or s.
+        let found = (q.wrapping_sub(ONES) & !q | s.wrapping_sub(ONES) & !s) & HIGH;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a STIX bundle object")
+/// The input, read in large chunks.
+struct Input<R> {
+    r: R,
+    buf: Vec<u8>,
+    /// The first byte still needed.
+    pos: usize,
+    /// The end of what has been read into `buf`.
+    end: usize,
+    /// Bytes dropped from the front of `buf` so far.
+    dropped: u64,
+    eof: bool,
+}
+
+fn bundle_error(what: impl fmt::Display, at: u64) -> StixImportError {
+    StixImportError::Bundle(format!("{what} at byte {at}"))
+}
+
+impl<R: Read> Input<R> {
+    fn new(r: R) -> Self {
+        Self {
+            r,
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            dropped: 0,
+            eof: false,
+        }
     }
 
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        use serde::de::Error;
-        while let Some(key) = map.next_key::<String>()? {
+    /// The offset in the input of `buf[self.pos + rel]`.
+    fn offset(&self, rel: usize) -> u64 {
+        self.dropped + (self.pos + rel) as u64
+    }
+
+    /// Reads more; `false` at the end of the input. Moves what is still needed to the
+    /// front of the buffer first.
+    fn more(&mut self) -> Result<bool, StixImportError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.dropped += self.pos as u64;
+            self.pos = 0;
+        }
+        if self.buf.len() - self.end < CHUNK / 2 {
+            let len = (self.buf.len() * 2).max(CHUNK);
+            self.buf.resize(len, 0);
+        }
+        loop {
+            match self.r.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(StixImportError::Io(e.to_string())),
+            }
+        }
+    }
+
+    /// The next byte that is not whitespace, left unread; `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>, StixImportError> {
+        loop {
+            while self.pos < self.end {
+                let c = self.buf[self.pos];
+                if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                    return Ok(Some(c));
+                }
+                self.pos += 1;
+            }
+            if !self.more()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The next byte that is not whitespace, left unread; an error at the end.
+    fn expect_more(&mut self) -> Result<u8, StixImportError> {
+        self.peek()?
+            .ok_or_else(|| bundle_error("EOF while parsing", self.offset(0)))
+    }
+
+    /// Frames the value at `pos` and reads past it: its range in `buf`, its offset in
+    /// the input, and whether it is [`Scan::odd`].
+    fn value(
+        &mut self,
+        limit: u32,
+    ) -> Result<(std::ops::Range<usize>, u64, bool), StixImportError> {
+        let mut scan = Scan::new(limit);
+        loop {
+            let found = match scan.run(&self.buf[self.pos..self.end]) {
+                Ok(found) => found,
+                Err(e) => return Err(bundle_error(e, self.offset(scan.at))),
+            };
+            let len = match found {
+                Some(len) => len,
+                None if self.more()? => continue,
+                None if scan.scalar => self.end - self.pos,
+                None => {
+                    return Err(bundle_error(
+                        "EOF while parsing a value",
+                        self.offset(scan.at),
+                    ));
+                }
+            };
+            let at = self.offset(0);
+            let start = self.pos;
+            self.pos += len;
+            return Ok((start..start + len, at, scan.odd));
+        }
+    }
+
+    /// Reads one value with `serde_json`.
+    fn parse<T: for<'de> Deserialize<'de>>(&mut self) -> Result<T, StixImportError> {
+        let (range, at, _) = self.value(u32::MAX)?;
+        serde_json::from_slice(&self.buf[range]).map_err(|e| bundle_error(e, at))
+    }
+
+    /// Reads `c` (after whitespace).
+    fn punct(&mut self, c: u8, what: &str) -> Result<(), StixImportError> {
+        if self.expect_more()? == c {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(bundle_error(format!("expected {what}"), self.offset(0)))
+        }
+    }
+}
+
+/// Reads the bundle's top level: `type` and `id` are checked, `objects` streamed, the
+/// rest checked as JSON and skipped.
+fn read_top<R: Read>(
+    input: &mut Input<R>,
+    state: &mut State,
+    on_progress: &mut impl FnMut(u64),
+) -> Result<(), StixImportError> {
+    match input.peek()? {
+        Some(b'{') => input.pos += 1,
+        Some(_) => {
+            return Err(bundle_error(
+                "invalid type: expected a STIX bundle object",
+                input.offset(0),
+            ));
+        }
+        None => return Err(bundle_error("EOF while parsing a value", input.offset(0))),
+    }
+    if input.expect_more()? == b'}' {
+        input.pos += 1;
+    } else {
+        loop {
+            if input.expect_more()? != b'"' {
+                return Err(bundle_error("key must be a string", input.offset(0)));
+            }
+            let key: String = input.parse()?;
+            input.punct(b':', "':'")?;
+            input.expect_more()?;
+            let at = input.offset(0);
             match key.as_str() {
                 "type" => {
-                    let t: String = map.next_value()?;
+                    let t: String = input.parse()?;
                     if t != "bundle" {
-                        return Err(A::Error::custom(format!("type is {t:?}, not \"bundle\"")));
+                        return Err(bundle_error(format!("type is {t:?}, not \"bundle\""), at));
                     }
-                    self.state.saw_bundle_type = true;
+                    state.saw_bundle_type = true;
                 }
                 "id" => {
-                    let id: String = map.next_value()?;
+                    let id: String = input.parse()?;
                     if parse_id(&id).is_none_or(|(t, _)| t != "bundle") {
-                        return Err(A::Error::custom(format!(
-                            "bundle id {id:?} is not bundle--<uuid>"
-                        )));
+                        return Err(bundle_error(
+                            format!("bundle id {id:?} is not bundle--<uuid>"),
+                            at,
+                        ));
                     }
                 }
-                "objects" => map.next_value_seed(ObjectsSeed {
-                    state: self.state,
-                    on_progress: &mut self.on_progress,
-                })?,
+                "objects" => read_objects(input, state, on_progress)?,
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    input.parse::<IgnoredAny>()?;
                 }
             }
-        }
-        Ok(())
-    }
-}
-
-struct ObjectsSeed<'s, F> {
-    state: &'s mut State,
-    on_progress: &'s mut F,
-}
-
-impl<'de, F: FnMut(u64)> DeserializeSeed<'de> for ObjectsSeed<'_, F> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, F: FnMut(u64)> Visitor<'de> for ObjectsSeed<'_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of STIX objects")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        use serde::de::Error;
-        while let Some(v) = seq.next_element::<Value>()? {
-            let index = self.state.read;
-            self.state.read += 1;
-            let id = v.get("id").and_then(Value::as_str).map(str::to_owned);
-            if let Err(reason) = self.state.object(v) {
-                self.state.error = Some(StixImportError::Object { index, id, reason });
-                return Err(A::Error::custom("invalid object"));
-            }
-            if self.state.read.is_multiple_of(4096) {
-                (self.on_progress)(self.state.read);
+            match input.expect_more()? {
+                b',' => input.pos += 1,
+                b'}' => {
+                    input.pos += 1;
+                    break;
+                }
+                _ => return Err(bundle_error("expected ',' or '}'", input.offset(0))),
             }
         }
-        (self.on_progress)(self.state.read);
-        Ok(())
     }
+    if input.peek()?.is_some() {
+        return Err(bundle_error("trailing characters", input.offset(0)));
+    }
+    Ok(())
+}
+
+fn read_objects<R: Read>(
+    input: &mut Input<R>,
+    state: &mut State,
+    on_progress: &mut impl FnMut(u64),
+) -> Result<(), StixImportError> {
+    if input.expect_more()? != b'[' {
+        return Err(bundle_error(
+            "invalid type: expected a list of STIX objects",
+            input.offset(0),
+        ));
+    }
+    input.pos += 1;
+    if input.expect_more()? == b']' {
+        input.pos += 1;
+    } else {
+        loop {
+            input.expect_more()?;
+            let (range, at, odd) = input.value(ELEMENT_DEPTH)?;
+            state.element(&input.buf[range], at, odd)?;
+            if state.read.is_multiple_of(4096) {
+                on_progress(state.read);
+            }
+            match input.expect_more()? {
+                b',' => input.pos += 1,
+                b']' => {
+                    input.pos += 1;
+                    break;
+                }
+                _ => return Err(bundle_error("expected ',' or ']'", input.offset(0))),
+            }
+        }
+    }
+    on_progress(state.read);
+    Ok(())
 }
 
 /// Reads a STIX 2.1 bundle from `r`, one object at a time, and plans the items it
@@ -2427,27 +3096,12 @@ impl<'de, F: FnMut(u64)> Visitor<'de> for ObjectsSeed<'_, F> {
 /// the input is not a bundle. Nothing is imported then.
 pub fn read_bundle(
     r: impl Read,
-    on_progress: impl FnMut(u64),
+    mut on_progress: impl FnMut(u64),
 ) -> Result<ImportPlan, StixImportError> {
     let mut state = State::default();
-    let reader = io::BufReader::with_capacity(1 << 16, r);
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let result = BundleSeed {
-        state: &mut state,
-        on_progress,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    if let Some(e) = state.error.take() {
-        return Err(e);
-    }
-    if let Err(e) = result {
-        return Err(if e.is_io() {
-            StixImportError::Io(e.to_string())
-        } else {
-            StixImportError::Bundle(e.to_string())
-        });
-    }
+    let mut input = Input::new(r);
+    read_top(&mut input, &mut state, &mut on_progress)?;
+    drop(input);
     if !state.saw_bundle_type {
         return Err(StixImportError::Bundle(
             "missing \"type\": \"bundle\"".into(),
@@ -2975,6 +3629,215 @@ mod tests {
 
     fn import(objects: Vec<Value>) -> Result<ImportPlan, StixImportError> {
         read_bundle(bundle_of(objects).as_bytes(), |_| {})
+    }
+
+    /// The import as the general path alone does it (every object as a [`Value`]).
+    fn general(objects: &[Value]) -> Result<ImportPlan, StixImportError> {
+        let mut state = State::default();
+        for v in objects {
+            let index = state.read;
+            state.read += 1;
+            let id = v.get("id").and_then(Value::as_str).map(str::to_owned);
+            state
+                .object(v.clone())
+                .map_err(|reason| StixImportError::Object { index, id, reason })?;
+        }
+        Ok(state.finish())
+    }
+
+    /// Hands out one byte per read.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let Some((first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            if out.is_empty() {
+                return Ok(0);
+            }
+            out[0] = *first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn the_fast_path_gives_what_the_general_one_gives() {
+        let id = |n: u128| format!("indicator--{}", Uuid::from_u128(n));
+        let plain = |n: u128, more: &str| {
+            format!(
+                r#"{{"type":"indicator","spec_version":"2.1","id":"{}","created":"2023-01-01T00:00:00.000Z","modified":"2023-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '192.0.2.{n}']","pattern_type":"stix","valid_from":"2023-01-01T00:00:00Z"{more}}}"#,
+                id(n)
+            )
+        };
+        let red = Tlp::Red.stix_marking_id();
+        let custom = "marking-definition--11111111-1111-4111-8111-111111111111";
+        let identity = "identity--22222222-2222-4222-8222-222222222222";
+        let variants: Vec<String> = vec![
+            plain(2, ""),
+            plain(2, r#","created":null"#),
+            plain(2, r#","valid_until":"soon""#),
+            plain(2, r#","valid_until":"2024-01-01T00:00:00Z""#),
+            plain(2, r#","first_seen":"2024-02-30T00:00:00Z""#),
+            plain(2, r#","revoked":true"#),
+            plain(2, r#","revoked":"yes""#),
+            plain(2, r#","revoked":null"#),
+            plain(2, r#","confidence":75"#),
+            plain(2, r#","confidence":50.0"#),
+            plain(2, r#","confidence":101"#),
+            plain(2, r#","confidence":-1"#),
+            plain(2, r#","confidence":null"#),
+            plain(2, r#","type":"malware""#),
+            plain(2, r#","typ\u0065":"malware""#),
+            plain(2, r#","type":"indicator""#),
+            plain(2, r#","x_a":"\ud800""#),
+            plain(2, r#","x_a":"\u00e9\n""#),
+            plain(2, r#","x_a":1e400"#),
+            plain(2, r#","x_a":1e2"#),
+            plain(2, r#","x_a":123456789012345678901234567890"#),
+            plain(2, r#","x_a":{"b":[1,2,{"c":null}]}"#),
+            plain(2, r#","name":"a \"quoted\" \\ name""#),
+            plain(2, r#","object_marking_refs":null"#),
+            plain(2, r#","object_marking_refs":["nope"]"#),
+            plain(2, r#","object_marking_refs":[5]"#),
+            plain(
+                2,
+                &format!(r#","object_marking_refs":["{red}","{custom}"]"#),
+            ),
+            plain(2, r#","created_by_ref":5"#),
+            plain(2, &format!(r#","created_by_ref":"{identity}""#)),
+            plain(
+                2,
+                r#","created_by_ref":"malware--22222222-2222-4222-8222-222222222222""#,
+            ),
+            plain(2, r#","spec_version":"2.0""#),
+            plain(2, r#","id":"indicator--x""#),
+            plain(2, &format!(r#","id":"{}""#, id(1))),
+            plain(2, &format!(r#","id":"{}","revoked":true"#, id(1))),
+            plain(2, r#","pattern_type":"sigma""#),
+            plain(2, r#","pattern_type":7"#),
+            plain(2, r#","pattern":"[ipv4-addr:value = '1.2.3']""#),
+            plain(2, r#","pattern":"[ipv4-addr:value = ""#),
+            plain(
+                2,
+                r#","pattern":"[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'a.jp']""#,
+            ),
+            plain(2, r#","pattern":"[url:value = 'http://a.jp/\u0027']""#),
+            plain(2, r#","pattern":"[file:hashes.'SHA-256' = 'AB']""#),
+            plain(
+                2,
+                &format!(r#","x_deep":{}{}"#, "[".repeat(123), "]".repeat(123)),
+            ),
+            plain(
+                2,
+                &format!(r#","x_deep":{}{}"#, "[".repeat(124), "]".repeat(124)),
+            ),
+            r#"{"type":"indicator"}"#.into(),
+            "[1]".into(),
+            "17".into(),
+            r#""indicator""#.into(),
+        ];
+        for variant in &variants {
+            let text = format!(
+                r#"{{"type":"bundle","objects":[ {} ,{variant}, {}]}}"#,
+                plain(1, ""),
+                plain(3, r#","object_marking_refs":[]"#)
+            );
+            let got = read_bundle(text.as_bytes(), |_| {});
+            assert_eq!(
+                read_bundle(Trickle(text.as_bytes()), |_| {}),
+                got,
+                "{variant}"
+            );
+            match serde_json::from_str::<Value>(&text) {
+                Ok(v) => assert_eq!(got, general(v["objects"].as_array().unwrap()), "{variant}"),
+                Err(_) => assert!(matches!(got, Err(StixImportError::Bundle(_))), "{variant}"),
+            }
+        }
+        // As deep as serde_json allows two levels inside the bundle, and no deeper.
+        for (depth, ok) in [(125, true), (126, false)] {
+            let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let text = format!(r#"{{"type":"bundle","objects":[{deep}],"x":{deep}}}"#);
+            let got = read_bundle(text.as_bytes(), |_| {});
+            if ok {
+                assert!(
+                    matches!(got, Err(StixImportError::Object { .. })),
+                    "{got:?}"
+                );
+            } else {
+                assert!(matches!(got, Err(StixImportError::Bundle(_))), "{got:?}");
+            }
+        }
+        // Invalid UTF-8, even where nothing reads it.
+        let mut text = format!(
+            r#"{{"type":"bundle","objects":[{}]}}"#,
+            plain(1, r#","x_a":"ab""#)
+        )
+        .into_bytes();
+        let at = text.windows(2).position(|w| w == b"ab").unwrap();
+        text[at] = 0xff;
+        assert!(matches!(
+            read_bundle(&text[..], |_| {}),
+            Err(StixImportError::Bundle(_))
+        ));
+    }
+
+    #[test]
+    fn the_top_level_is_read_as_json() {
+        let good = indicator_json(1, "[ipv4-addr:value = '192.0.2.1']").to_string();
+        for text in [
+            format!(
+                " \n{{ \"objects\" : [ {good} ] , \"type\" : \"bundle\" , \"x\" : [1, {{\"a\": \"]\"}}] }}\n "
+            ),
+            format!(r#"{{"type":"bundle","objects":[],"objects":[{good}]}}"#),
+            format!(r#"{{"typ\u0065":"bundle","objects":[{good}],"spec_version":"2.0"}}"#),
+        ] {
+            let plan = read_bundle(text.as_bytes(), |_| {}).unwrap();
+            assert_eq!(plan.counts["indicator"], 1, "{text}");
+            assert_eq!(read_bundle(Trickle(text.as_bytes()), |_| {}), Ok(plan));
+        }
+        for text in [
+            "",
+            "  ",
+            "{",
+            r#"{"type":"bundle""#,
+            r#"{"type":"bundle",}"#,
+            r#"{"type":"bundle" "objects":[]}"#,
+            r#"{"type":"bundle","objects":[{GOOD},]}"#,
+            r#"{"type":"bundle","objects":[{GOOD} {GOOD}]}"#,
+            r#"{"type":"bundle","objects":[{GOOD}}]}"#,
+            r#"{"type":"bundle","objects":[{"a":[1}]]}"#,
+            r#"{"type":"bundle","objects":[{"a":"#,
+            r#"{"type":"bundle","objects":{}}"#,
+            r#"{"type":"bundle","x":tru}"#,
+            r#"{"type":"bundle","x":}"#,
+            r#"{"type":5}"#,
+            r#"{type:"bundle"}"#,
+            r#"{"type":"bundle"}}"#,
+            r#""bundle""#,
+        ] {
+            let text = &text.replace("{GOOD}", &good);
+            assert!(
+                matches!(
+                    read_bundle(text.as_bytes(), |_| {}),
+                    Err(StixImportError::Bundle(_))
+                ),
+                "{text}"
+            );
+            assert_eq!(
+                read_bundle(Trickle(text.as_bytes()), |_| {}),
+                read_bundle(text.as_bytes(), |_| {}),
+                "{text}"
+            );
+        }
+        // Every 4096 objects and at the end.
+        let objects: Vec<Value> = (0..5000)
+            .map(|n| indicator_json(n + 1, &format!("[domain-name:value = 'd{n}.example']")))
+            .collect();
+        let mut seen = Vec::new();
+        read_bundle(bundle_of(objects).as_bytes(), |n| seen.push(n)).unwrap();
+        assert_eq!(seen, [4096, 5000]);
     }
 
     #[test]

@@ -4,9 +4,19 @@
 //! (read counts per class, and an audit entry for each confidential item) — but
 //! concurrent requests share one transaction, so a busy council does not pay one
 //! commit per request.
+//!
+//! A member reading the same non-confidential item again within [`RECENT`] (paging
+//! through a large item over TAXII, a feed polled every minute) writes nothing: read
+//! counts count each member once anyway. Every access to a confidential item is still
+//! audited, each time.
 
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use hashlink::LruCache;
 use tokio::sync::{mpsc, oneshot};
 use tsunagu_core::audit::AuditRecord;
+use tsunagu_core::ids::{ItemId, MemberId};
 use tsunagu_store::{ItemRead, Store};
 
 use crate::error::{ApiError, ApiResult};
@@ -21,10 +31,17 @@ struct Job {
 /// Most jobs committed together.
 const GROUP: usize = 256;
 
+/// How long a recorded read of an item by a member stands for its re-reads.
+pub const RECENT: Duration = Duration::from_secs(15 * 60);
+
+/// Reads recorded lately, by (member, item, revision).
+type Recent = LruCache<(MemberId, ItemId, i64), Instant>;
+
 /// Handle to the background writer; cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReadRecorder {
     jobs: mpsc::Sender<Job>,
+    recent: Arc<Mutex<Recent>>,
 }
 
 impl ReadRecorder {
@@ -33,7 +50,29 @@ impl ReadRecorder {
     pub fn start(store: Store) -> Self {
         let (jobs, rx) = mpsc::channel(1024);
         tokio::spawn(run(store, rx));
-        Self { jobs }
+        Self {
+            jobs,
+            recent: Arc::new(Mutex::new(LruCache::new(100_000))),
+        }
+    }
+
+    /// Whether `member`'s read of `item` at `revision` was recorded within [`RECENT`]
+    /// (the caller still records every access to a confidential item).
+    #[must_use]
+    pub fn recorded_lately(&self, member: MemberId, item: ItemId, revision: i64) -> bool {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        recent
+            .get(&(member, item, revision))
+            .is_some_and(|at| at.elapsed() < RECENT)
+    }
+
+    /// Notes reads that were committed.
+    pub fn remember(&self, member: MemberId, items: impl IntoIterator<Item = (ItemId, i64)>) {
+        let now = Instant::now();
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        for (item, revision) in items {
+            recent.insert((member, item, revision), now);
+        }
     }
 
     /// Records reads and audit entries and returns once they are committed.

@@ -39,7 +39,15 @@ pub(crate) async fn record_reads(
     let others: Vec<&Item> = items
         .iter()
         .copied()
-        .filter(|i| i.provider != viewer.member.id)
+        .filter(|i| {
+            // Every access to a confidential item is audited (M2.7); other re-reads
+            // change no count and are not written again.
+            i.provider != viewer.member.id
+                && (i.content.tlp.is_confidential()
+                    || !state
+                        .reads
+                        .recorded_lately(viewer.member.id, i.id, i.revision))
+        })
         .collect();
     let reads = others
         .iter()
@@ -62,7 +70,11 @@ pub(crate) async fn record_reads(
             )
         })
         .collect();
-    state.reads.record(reads, audits).await
+    state.reads.record(reads, audits).await?;
+    state
+        .reads
+        .remember(viewer.member.id, others.iter().map(|i| (i.id, i.revision)));
+    Ok(())
 }
 
 /// Loads an item for `viewer` with the audience it gets; 404 when it may not see it.
