@@ -536,27 +536,8 @@ impl Store {
         kinds: &[&'static str],
         limit: i64,
     ) -> Result<Vec<(i64, i64, ItemId)>> {
-        let mut sql = Sql::default();
-        // Row-value comparison is spelled out: the planner uses the index for both forms.
-        sql.push("SELECT updated_at, seq, id FROM items WHERE (updated_at > ")
-            .bind_int(after.0)
-            .push(" OR (updated_at = ")
-            .bind_int(after.0)
-            .push(" AND seq > ")
-            .bind_int(after.1)
-            .push("))");
-        if !kinds.is_empty() {
-            sql.push(" AND kind IN (");
-            for (i, k) in kinds.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind_text(*k);
-            }
-            sql.push(")");
-        }
-        sql.push(" ORDER BY updated_at, seq LIMIT ").bind_int(limit);
-        sql.query()
+        by_change("updated_at, seq, id", after, kinds, limit)
+            .query()
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -581,35 +562,41 @@ impl Store {
         kinds: &[&'static str],
         limit: i64,
     ) -> Result<Vec<StoredItem>> {
-        let mut sql = Sql::default();
-        sql.push("SELECT ");
-        sql.text.push_str(ITEM_COLUMNS);
-        // Row-value comparison is spelled out: the planner uses the index for both forms.
-        sql.push(" FROM items WHERE (updated_at > ")
-            .bind_int(after.0)
-            .push(" OR (updated_at = ")
-            .bind_int(after.0)
-            .push(" AND seq > ")
-            .bind_int(after.1)
-            .push("))");
-        if !kinds.is_empty() {
-            sql.push(" AND kind IN (");
-            for (i, k) in kinds.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind_text(*k);
-            }
-            sql.push(")");
-        }
-        sql.push(" ORDER BY updated_at, seq LIMIT ").bind_int(limit);
-        sql.query()
+        by_change(ITEM_COLUMNS, after, kinds, limit)
+            .query()
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(item_from_row)
             .collect()
     }
+}
+
+/// `SELECT columns` of the items after `after` = (updated_at, seq) in that order, of
+/// `kinds` (all when empty), at most `limit`.
+fn by_change(columns: &'static str, after: (i64, i64), kinds: &[&'static str], limit: i64) -> Sql {
+    let mut sql = Sql::default();
+    sql.push("SELECT ").push(columns);
+    // Row-value comparison is spelled out: the planner uses the index for both forms.
+    sql.push(" FROM items WHERE (updated_at > ")
+        .bind_int(after.0)
+        .push(" OR (updated_at = ")
+        .bind_int(after.0)
+        .push(" AND seq > ")
+        .bind_int(after.1)
+        .push("))");
+    if !kinds.is_empty() {
+        sql.push(" AND kind IN (");
+        for (i, k) in kinds.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_text(*k);
+        }
+        sql.push(")");
+    }
+    sql.push(" ORDER BY updated_at, seq LIMIT ").bind_int(limit);
+    sql
 }
 
 #[cfg(test)]
