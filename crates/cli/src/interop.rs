@@ -27,6 +27,10 @@ pub enum ImportCommand {
     Misp(ImportFile),
     /// Pull a collection of a TAXII 2.1 server, from where the last pull stopped.
     Taxii(ImportTaxii),
+    /// A KEV catalogue in CISA's JSON layout (CISA's own feed, for a start) into the
+    /// council's catalogue, as published entries; the council's own fields of existing
+    /// entries are kept. The user must be the coordinator's.
+    Kev(ImportFile),
 }
 
 /// An import from a file or directory.
@@ -194,6 +198,27 @@ pub async fn import(cmd: ImportCommand) -> Result<()> {
             print_summary(&a.path.display().to_string(), &s);
         }
         ImportCommand::Taxii(a) => pull_taxii(a).await?,
+        ImportCommand::Kev(a) => {
+            let (state, v) = acting(&a.who).await?;
+            let text = std::fs::read_to_string(&a.path)
+                .with_context(|| format!("reading {}", a.path.display()))?;
+            let done = tsunagu_server::api::kev::import_feed(&state, &v, &text)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", a.path.display()))?;
+            println!(
+                "{}: catalogue entries created {}, updated {}, unchanged {}",
+                a.path.display(),
+                done.created.len(),
+                done.updated.len(),
+                done.unchanged.len()
+            );
+            for cve in &done.created {
+                println!("  created   {cve}");
+            }
+            for cve in &done.updated {
+                println!("  updated   {cve} (the council's own fields kept)");
+            }
+        }
     }
     Ok(())
 }

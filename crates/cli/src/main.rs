@@ -383,6 +383,10 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
             u.api_token, creds.base_url
         );
     }
+    println!(
+        "  KEV catalogue: {}/kev/known_exploited_vulnerabilities.json  (and .csv; no login, CISA's layout)",
+        creds.base_url
+    );
     // Interchange formats, as a class-2 operator sees them (its own policy view).
     if let Some((m, u)) = creds
         .members

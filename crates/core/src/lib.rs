@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod ids;
 pub mod indicator;
 pub mod item;
+pub mod kev;
 pub mod member;
 pub mod misp;
 pub mod scope;

@@ -360,6 +360,7 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     record_demo_receipts(&mut tx, &founded, &alerts).await?;
     tx.commit().await?;
     import_partner_feed(store, &founded, &sharers).await?;
+    seed_catalogue(store, &founded, &sharers).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         members,
@@ -382,6 +383,55 @@ const PARTNER_BUNDLE: &str = r#"{"type": "bundle", "id": "bundle--7d1c4a2e-5b3f-
  {"type": "relationship", "spec_version": "2.1", "id": "relationship--5e6f7a8b-9c0d-4e5f-8a6b-7c8d9e0f1a2b", "created": "2026-11-20T02:00:00.000Z", "modified": "2026-11-20T02:00:00.000Z", "relationship_type": "indicates", "source_ref": "indicator--3c4d5e6f-7a8b-4c3d-8e4f-5a6b7c8d9e0f", "target_ref": "malware--4d5e6f7a-8b9c-4d4e-9f5a-6b7c8d9e0f1a", "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}
 ]}"#;
 
+/// Well-known exploited vulnerabilities, as CISA's feed lists them, with the council's
+/// own fields on some (what `tsunagu import kev` would load, then curated).
+const DEMO_KEV: &str = r#"{"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2026.11.20", "dateReleased": "2026-11-20T17:00:00.000Z", "count": 6, "vulnerabilities": [
+ {"cveID": "CVE-2017-0144", "vendorProject": "Microsoft", "product": "SMBv1", "vulnerabilityName": "Microsoft SMBv1 Remote Code Execution Vulnerability", "dateAdded": "2022-02-10", "shortDescription": "The SMBv1 server in multiple Microsoft Windows versions allows remote attackers to execute arbitrary code via crafted packets (EternalBlue, used by WannaCry).", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2022-08-10", "knownRansomwareCampaignUse": "Known", "notes": "https://nvd.nist.gov/vuln/detail/CVE-2017-0144", "cwes": ["CWE-20"], "nationalDueDate": "2022-03-01", "sectorsExploited": ["medical", "railway"], "cpeMatch": ["cpe:2.3:o:microsoft:windows_7:-:sp1:*:*:*:*:*:*"]},
+ {"cveID": "CVE-2018-13379", "vendorProject": "Fortinet", "product": "FortiOS", "vulnerabilityName": "Fortinet FortiOS SSL VPN Path Traversal Vulnerability", "dateAdded": "2021-11-03", "shortDescription": "A path traversal vulnerability in the FortiOS SSL VPN web portal may allow an unauthenticated attacker to download FortiOS system files.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2022-05-03", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-22"], "sectorsExploited": ["medical", "manufacturing"], "cpeMatch": ["cpe:2.3:o:fortinet:fortios:6.0.0:*:*:*:*:*:*:*"]},
+ {"cveID": "CVE-2019-11510", "vendorProject": "Ivanti", "product": "Pulse Connect Secure", "vulnerabilityName": "Ivanti Pulse Connect Secure Arbitrary File Read Vulnerability", "dateAdded": "2021-11-03", "shortDescription": "Ivanti Pulse Connect Secure contains an arbitrary file read vulnerability that allows an unauthenticated remote attacker to send a specially crafted URI.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2022-04-15", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-22"]},
+ {"cveID": "CVE-2021-44228", "vendorProject": "Apache", "product": "Log4j2", "vulnerabilityName": "Apache Log4j2 Remote Code Execution Vulnerability", "dateAdded": "2021-12-10", "shortDescription": "Apache Log4j2 contains a vulnerability where JNDI features do not protect against attacker-controlled JNDI-related endpoints, allowing for remote code execution.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2021-12-24", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-20", "CWE-400", "CWE-502"]},
+ {"cveID": "CVE-2023-46805", "vendorProject": "Ivanti", "product": "Connect Secure and Policy Secure", "vulnerabilityName": "Ivanti Connect Secure and Policy Secure Authentication Bypass Vulnerability", "dateAdded": "2024-01-10", "shortDescription": "Ivanti Connect Secure and Ivanti Policy Secure contain an authentication bypass vulnerability in the web component.", "requiredAction": "Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.", "dueDate": "2024-01-22", "knownRansomwareCampaignUse": "Unknown", "notes": "", "cwes": ["CWE-287"], "nationalDueDate": "2024-01-17", "sectorsExploited": ["electricity", "gas"], "cpeMatch": ["cpe:2.3:a:ivanti:connect_secure:9.1:r18:*:*:*:*:*:*", "cpe:2.3:a:ivanti:connect_secure:22.6:r2:*:*:*:*:*:*"]},
+ {"cveID": "CVE-2024-21887", "vendorProject": "Ivanti", "product": "Connect Secure and Policy Secure", "vulnerabilityName": "Ivanti Connect Secure and Policy Secure Command Injection Vulnerability", "dateAdded": "2024-01-10", "shortDescription": "Ivanti Connect Secure and Ivanti Policy Secure contain a command injection vulnerability in the web components.", "requiredAction": "Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.", "dueDate": "2024-01-22", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-77"], "nationalDueDate": "2024-01-17", "sectorsExploited": ["electricity", "gas"]}
+]}"#;
+
+/// Loads [`DEMO_KEV`] into the catalogue as the coordinator, through the same path as
+/// `tsunagu import kev`.
+async fn seed_catalogue(
+    store: &Store,
+    founded: &[tsunagu_core::member::Member],
+    sharers: &[(tsunagu_core::ids::MemberId, tsunagu_core::ids::UserId)],
+) -> ApiResult<()> {
+    let coordinator = founded
+        .iter()
+        .find(|m| m.has_role(SpecialRole::Coordinator))
+        .ok_or_else(|| ApiError::Internal("the demo has no coordinator".into()))?;
+    let viewer = member_viewer(store, coordinator, sharers).await?;
+    let state = crate::AppState::new(store.clone(), crate::Config::default());
+    crate::api::kev::import_feed(&state, &viewer, DEMO_KEV).await?;
+    Ok(())
+}
+
+/// The user through which the demo acts for `member`.
+async fn member_viewer(
+    store: &Store,
+    member: &tsunagu_core::member::Member,
+    sharers: &[(tsunagu_core::ids::MemberId, tsunagu_core::ids::UserId)],
+) -> ApiResult<tsunagu_core::user::Viewer> {
+    let user_id = sharers
+        .iter()
+        .find(|(m, _)| *m == member.id)
+        .map(|(_, u)| *u)
+        .ok_or_else(|| ApiError::Internal(format!("{} has no user", member.name)))?;
+    let user = store
+        .user(user_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("the user of {} is gone", member.name)))?;
+    Ok(tsunagu_core::user::Viewer {
+        user,
+        member: member.clone(),
+    })
+}
+
 /// Imports [`PARTNER_BUNDLE`] as the first security vendor's analyst, through the same
 /// path as `tsunagu import stix`.
 async fn import_partner_feed(
@@ -393,19 +443,7 @@ async fn import_partner_feed(
         .iter()
         .find(|m| m.sector == Sector::SecurityVendor && m.class == MemberClass::Class1)
         .ok_or_else(|| ApiError::Internal("the demo has no class-1 vendor".into()))?;
-    let user_id = sharers
-        .iter()
-        .find(|(m, _)| *m == vendor.id)
-        .map(|(_, u)| *u)
-        .ok_or_else(|| ApiError::Internal("the vendor has no user".into()))?;
-    let user = store
-        .user(user_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal("the vendor's user is gone".into()))?;
-    let viewer = tsunagu_core::user::Viewer {
-        user,
-        member: vendor.clone(),
-    };
+    let viewer = member_viewer(store, vendor, sharers).await?;
     let state = crate::AppState::new(store.clone(), crate::Config::default());
     crate::interop::import_stix(
         &state,

@@ -29,10 +29,11 @@ use crate::{api, auth};
         api::consultations::open, api::consultations::list, api::consultations::get_one,
         api::consultations::reply, api::consultations::close, api::consultations::share,
         api::interop::export_stix, api::interop::import_stix, api::interop::import_misp, api::interop::misp_feed,
+        api::kev::public_json, api::kev::public_csv, api::kev::list, api::kev::propose, api::kev::approve, api::kev::import,
         auth::login, auth::me, auth::change_password, auth::create_token, auth::list_tokens, auth::revoke_token,
     ),
     modifiers(&BearerAuth),
-    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"), (name = "alerts", description = "Early warning: alerts, channels, the live stream"), (name = "consultation", description = "Private consultations with the class-1 group, through the consultation view"), (name = "interop", description = "STIX 2.1 and MISP export and import; TAXII 2.1 is served at /taxii2/"))
+    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"), (name = "alerts", description = "Early warning: alerts, channels, the live stream"), (name = "consultation", description = "Private consultations with the class-1 group, through the consultation view"), (name = "interop", description = "STIX 2.1 and MISP export and import; TAXII 2.1 is served at /taxii2/"), (name = "vulnerabilities", description = "The catalogue of known-exploited vulnerabilities, published in CISA KEV's layout"))
 )]
 pub struct ApiDoc;
 

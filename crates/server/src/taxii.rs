@@ -794,11 +794,20 @@ async fn walk(
             break;
         }
         let batch_len = batch.len();
-        for (ms, seq, id) in batch {
+        // Items are decoded only as the page reaches them: one at first, then groups
+        // that double, so a page from a large item decodes one item, and a scan over
+        // many small ones takes few round trips.
+        let mut loaded: std::collections::HashMap<_, _> = std::collections::HashMap::new();
+        let mut group = 1;
+        for (i, (ms, seq, id)) in batch.iter().copied().enumerate() {
             cursor = (ms, seq);
             scanned += 1;
-            // Each item is decoded only when the page reaches it.
-            let Some(stored) = state.store.item(id).await? else {
+            if !loaded.contains_key(&id) {
+                let ids: Vec<_> = batch[i..].iter().take(group).map(|p| p.2).collect();
+                loaded = state.store.items_by_ids(&ids).await?;
+                group = (group * 2).min(64);
+            }
+            let Some(stored) = loaded.remove(&id) else {
                 continue;
             };
             if tsunagu_core::audit::millis(stored.item.updated_at) != ms {

@@ -342,6 +342,9 @@ async fn crawl(
         "/api/v1/alerts?limit=200",
         "/api/v1/feedback/owed",
         "/api/v1/feedback/unanswered",
+        "/api/v1/kev",
+        "/kev/known_exploited_vulnerabilities.json",
+        "/kev/known_exploited_vulnerabilities.csv",
     ] {
         let (_, v) = app.get(path, &m.token).await;
         items.push_str(&v.to_string());
@@ -573,6 +576,28 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
         )
         .await;
     assert_eq!(s, 201, "{v}");
+
+    // A catalogue entry evidenced by every planted item: each member's copy may name
+    // only the items it may see, and the public catalogue none.
+    let (s, v) = app
+        .post(
+            "/api/v1/kev",
+            Some(&coordinator),
+            json!({"cveID": "CVE-2024-99999", "vendorProject": "Planted", "product": "Appliance",
+                   "vulnerabilityName": "Planted vulnerability", "dateAdded": "2026-11-29",
+                   "shortDescription": "planted", "requiredAction": "patch", "dueDate": "2026-12-13",
+                   "evidenceItems": related}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = app
+        .post(
+            "/api/v1/kev/CVE-2024-99999/approve",
+            Some(&coordinator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
 
     // Each planted provider consults the class-1 group; a class-1 task-force member
     // of the demo council replies.

@@ -4,6 +4,7 @@
 //! The store only finds candidates; callers pass every item through the policy view
 //! before any of it leaves.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -549,6 +550,32 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// The items with these ids (those that exist), in one query.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn items_by_ids(&self, ids: &[ItemId]) -> Result<HashMap<ItemId, StoredItem>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::default();
+            sql.push("SELECT ")
+                .push(ITEM_COLUMNS)
+                .push(" FROM items WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_text(id.to_string());
+            }
+            sql.push(")");
+            for row in sql.query().fetch_all(&self.pool).await? {
+                let stored = item_from_row(&row)?;
+                out.insert(stored.item.id, stored);
+            }
+        }
+        Ok(out)
     }
 
     /// Like [`Store::item_positions_by_change`], with the items themselves (for reading

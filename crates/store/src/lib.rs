@@ -13,6 +13,7 @@ mod consultations;
 mod feedback;
 mod interop;
 mod items;
+mod kev;
 mod members;
 mod notices;
 #[cfg(feature = "testing")]
@@ -31,6 +32,7 @@ pub use audit::AuditPage;
 pub use consultations::{ConsultationQuery, StoredConsultation};
 pub use feedback::StoredFeedback;
 pub use items::{IndicatorMatch, ItemQuery, ItemRead, ReadCounts, StoredItem};
+pub use kev::{KevStatus, StoredKev};
 pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
 pub use notices::{Notice, NoticeKind};
 pub use users::{NewToken, TokenRow, UserWithHash};

@@ -6,6 +6,7 @@ pub mod consultations;
 pub mod feedback;
 pub mod interop;
 pub mod items;
+pub mod kev;
 pub mod members;
 
 use axum::routing::get;
@@ -58,5 +59,6 @@ pub fn router() -> Router<AppState> {
         .merge(crate::stream::router())
         .merge(consultations::router())
         .merge(interop::router())
+        .merge(kev::router())
         .merge(crate::auth::router())
 }
