@@ -276,20 +276,10 @@ pub fn catalog_version(released: OffsetDateTime) -> String {
     )
 }
 
-/// `dateReleased` as KEV writes it: `YYYY-MM-DDTHH:mm:ss.sssZ`.
+/// `dateReleased` as KEV writes it: `YYYY-MM-DDTHH:mm:ss.sssZ` (STIX's timestamp form).
 #[must_use]
 pub fn date_released(released: OffsetDateTime) -> String {
-    let t = released.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
+    crate::stix::timestamp(released)
 }
 
 /// The public catalogue in KEV's JSON layout.
