@@ -5,6 +5,11 @@ mod bench;
 mod bench_fanout;
 mod interop;
 
+/// mimalloc rather than the system allocator: imports and exports churn through large
+/// buffers, which glibc's allocator maps and unmaps (and the kernel zeroes) each time.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 

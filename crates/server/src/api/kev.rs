@@ -49,7 +49,7 @@ async fn published(state: &AppState) -> ApiResult<(Vec<KevEntry>, OffsetDateTime
 }
 
 /// The public catalogue, in CISA KEV's JSON layout (no login).
-#[utoipa::path(get, path = "/kev/known_exploited_vulnerabilities.json", tag = "vulnerabilities",
+#[utoipa::path(get, path = "/kev/known_exploited_vulnerabilities.json", tag = "vulnerabilities", security(()),
     responses((status = 200, description = "The catalogue in KEV's layout")))]
 pub async fn public_json(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let (entries, released) = published(&state).await?;
@@ -57,7 +57,7 @@ pub async fn public_json(State(state): State<AppState>) -> ApiResult<Json<Value>
 }
 
 /// The public catalogue, in CISA KEV's CSV layout (no login).
-#[utoipa::path(get, path = "/kev/known_exploited_vulnerabilities.csv", tag = "vulnerabilities",
+#[utoipa::path(get, path = "/kev/known_exploited_vulnerabilities.csv", tag = "vulnerabilities", security(()),
     responses((status = 200, description = "The catalogue in KEV's CSV layout", content_type = "text/csv")))]
 pub async fn public_csv(State(state): State<AppState>) -> ApiResult<Response> {
     let (entries, _) = published(&state).await?;
