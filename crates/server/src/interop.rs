@@ -368,6 +368,12 @@ pub async fn apply_import(
     v.ensure_can_act()?;
     let now = OffsetDateTime::now_utc();
     let mut tx = state.store.begin().await?;
+    // A large import touches index pages at random: a 32 MiB page cache for it cut the
+    // 1M-indicator import from 18.6 s to 15.9 s (more memory gave little more).
+    let indicators: usize = incoming.iter().map(|i| i.content.indicators.len()).sum();
+    if indicators > 100_000 {
+        tx.bulk(32).await?;
+    }
     for inc in incoming {
         let print = fingerprint(&inc.content, inc.originals.as_ref());
         let existing = match tx.external_item(v.member.id, &inc.external_id).await? {

@@ -177,6 +177,7 @@ impl Store {
         Ok(Tx {
             tx,
             backend: self.backend,
+            bulk: false,
         })
     }
 
@@ -201,6 +202,8 @@ impl Store {
 pub struct Tx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
+    /// [`Tx::bulk`] enlarged the connection's page cache.
+    bulk: bool,
 }
 
 impl Tx {
@@ -208,8 +211,33 @@ impl Tx {
     ///
     /// # Errors
     /// When the commit fails; nothing is then written.
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        if self.bulk {
+            // The connection returns to the pool with the default page cache.
+            sqlx::query("PRAGMA cache_size = -2000")
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Prepares the transaction for a bulk write: on SQLite, a page cache of `mib`
+    /// MiB, so the index pages a large import touches at random are not spilled to the
+    /// WAL and read back while it runs (back to the default at commit).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn bulk(&mut self, mib: u32) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "PRAGMA cache_size = -{}",
+                u64::from(mib) * 1024
+            )))
+            .execute(&mut *self.tx)
+            .await?;
+            self.bulk = true;
+        }
         Ok(())
     }
 
