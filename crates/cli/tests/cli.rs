@@ -500,3 +500,109 @@ async fn import_and_export_stix_misp_and_taxii_from_the_command_line() {
         "our own export carries the original ids: re-importing it changes nothing: {out}"
     );
 }
+
+/// `tsunagu import kev` loads a KEV feed as a user of the coordinator (and refuses
+/// anyone else); the running server publishes it at once.
+#[tokio::test]
+async fn import_kev_loads_the_catalogue_as_the_coordinator() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let token = printed_value(&server.printed, "API token:");
+    let client = reqwest::Client::new();
+    let members: Value = client
+        .get(format!("{}/api/v1/members", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let coordinator = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["roles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("coordinator"))
+        })
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = client
+        .post(format!(
+            "{}/api/v1/members/{coordinator}/users",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .json(
+            &json!({"login": "coord", "password": "a long coordinator password", "role": "admin"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let feed = dir.path().join("kev.json");
+    std::fs::write(
+        &feed,
+        json!({"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2026.11.20",
+          "dateReleased": "2026-11-20T17:00:00.000Z", "count": 1, "vulnerabilities": [
+          {"cveID": "CVE-2018-13379", "vendorProject": "Fortinet", "product": "FortiOS",
+           "vulnerabilityName": "Fortinet FortiOS SSL VPN Path Traversal Vulnerability", "dateAdded": "2021-11-03",
+           "shortDescription": "A path traversal in the SSL VPN web portal.", "requiredAction": "Apply updates per vendor instructions.",
+           "dueDate": "2022-05-03", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-22"]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let path = feed.to_str().unwrap();
+    let dir_arg = data.to_str().unwrap();
+    let (ok, _, err) = run(&[
+        "import",
+        "kev",
+        path,
+        "--as",
+        "admin",
+        "--data-dir",
+        dir_arg,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("the coordinator loads KEV feeds"), "{err}");
+    let (ok, out, err) = run(&[
+        "import",
+        "kev",
+        path,
+        "--as",
+        "coord",
+        "--data-dir",
+        dir_arg,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("catalogue entries created 1, updated 0, unchanged 0"),
+        "{out}"
+    );
+    let public: Value = client
+        .get(format!(
+            "{}/kev/known_exploited_vulnerabilities.json",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(public["count"], 1);
+    assert_eq!(public["vulnerabilities"][0]["cveID"], "CVE-2018-13379");
+    assert!(server.terminate().success());
+}
