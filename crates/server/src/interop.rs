@@ -139,12 +139,7 @@ impl ServedObject {
                 .unwrap_or_default()
                 .to_owned()
         };
-        let version = o
-            .get("modified")
-            .or_else(|| o.get("created"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let version = version_of(o);
         Self {
             id: s("id"),
             kind: s("type"),
@@ -157,6 +152,17 @@ impl ServedObject {
             json: o.to_string().into_boxed_str(),
         }
     }
+}
+
+/// A STIX object's version: `modified`, or `created` for objects never modified
+/// (marking definitions).
+#[must_use]
+pub fn version_of(o: &Value) -> String {
+    o.get("modified")
+        .or_else(|| o.get("created"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The objects of one item for one kind of viewer.

@@ -625,16 +625,6 @@ impl Filters {
     }
 }
 
-/// An object's version: `modified`, or `created` for objects that are never modified.
-fn version_of(object: &Value) -> String {
-    object
-        .get("modified")
-        .or_else(|| object.get("created"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Where an object sits in a collection: (date_added in ms, item seq, index in item).
 /// The preamble (TLP markings, the council's identity) sits at seq 0.
 type Pos = (i64, i64, usize);
@@ -865,8 +855,30 @@ async fn walk(
     })
 }
 
+/// A page read for a request, with its filters and the `next` cursor to hand out.
+struct Read {
+    page: Page,
+    filters: Filters,
+    next: String,
+}
+
+impl Read {
+    /// The response: `items` (the page's entries as serialised members) under `key`,
+    /// with `more`, `next` and the date headers.
+    fn respond<'a>(
+        &'a self,
+        key: &str,
+        items: impl Iterator<Item = std::borrow::Cow<'a, str>>,
+    ) -> Taxii {
+        Taxii {
+            headers: date_headers(&self.page, &self.filters),
+            ..Taxii::raw(envelope(&self.page, &self.next, key, items))
+        }
+    }
+}
+
 /// Runs a read request: authenticates, checks the collection, parses the filters and
-/// the cursor, walks, and builds the envelope with its date headers.
+/// the cursor, and walks. A request for one object that finds nothing is a 404.
 async fn read_page(
     state: &AppState,
     headers: &HeaderMap,
@@ -874,7 +886,7 @@ async fn read_page(
     object: Option<&str>,
     raw: Option<&str>,
     allow: &[&str],
-) -> TaxiiResult<(Page, Filters, Viewer, &'static Collection, String)> {
+) -> TaxiiResult<Read> {
     check_accept(headers)?;
     let v = authenticate(state, headers).await?;
     let coll = usable(id, &v)?;
@@ -904,10 +916,18 @@ async fn read_page(
         SCAN_BUDGET
     };
     let page = walk(state, &v, coll, &filters, after, filters.limit, budget).await?;
+    if object.is_some() && page.entries.is_empty() && filters.next.is_none() {
+        return Err(TaxiiError(ApiError::NotFound));
+    }
     let next = page
         .resume
-        .map(|pos| encode_cursor(key, pos, &fingerprint, &member));
-    Ok((page, filters, v, coll, next.unwrap_or_default()))
+        .map(|pos| encode_cursor(key, pos, &fingerprint, &member))
+        .unwrap_or_default();
+    Ok(Read {
+        page,
+        filters,
+        next,
+    })
 }
 
 fn date_headers(page: &Page, filters: &Filters) -> Vec<(&'static str, String)> {
@@ -983,13 +1003,8 @@ async fn get_objects(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult<Taxii> {
-    let (page, filters, _, _, next) =
-        read_page(&state, &headers, &id, None, raw.as_deref(), OBJECT_FILTERS).await?;
-    let hdrs = date_headers(&page, &filters);
-    Ok(Taxii {
-        headers: hdrs,
-        ..Taxii::raw(envelope(&page, &next, "objects", raw_objects(&page)))
-    })
+    let read = read_page(&state, &headers, &id, None, raw.as_deref(), OBJECT_FILTERS).await?;
+    Ok(read.respond("objects", raw_objects(&read.page)))
 }
 
 async fn manifest(
@@ -998,10 +1013,8 @@ async fn manifest(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult<Taxii> {
-    let (page, filters, _, _, next) =
-        read_page(&state, &headers, &id, None, raw.as_deref(), OBJECT_FILTERS).await?;
-    let hdrs = date_headers(&page, &filters);
-    let records = page.entries.iter().map(|e| {
+    let read = read_page(&state, &headers, &id, None, raw.as_deref(), OBJECT_FILTERS).await?;
+    let records = read.page.entries.iter().map(|e| {
         std::borrow::Cow::Owned(
             json!({
                 "id": e.object().id,
@@ -1012,10 +1025,7 @@ async fn manifest(
             .to_string(),
         )
     });
-    Ok(Taxii {
-        headers: hdrs,
-        ..Taxii::raw(envelope(&page, &next, "objects", records))
-    })
+    Ok(read.respond("objects", records))
 }
 
 async fn get_object(
@@ -1031,16 +1041,8 @@ async fn get_object(
         "match[version]",
         "match[spec_version]",
     ];
-    let (page, filters, _, _, next) =
-        read_page(&state, &headers, &id, Some(&oid), raw.as_deref(), allow).await?;
-    if page.entries.is_empty() && filters.next.is_none() {
-        return Err(TaxiiError(ApiError::NotFound));
-    }
-    let hdrs = date_headers(&page, &filters);
-    Ok(Taxii {
-        headers: hdrs,
-        ..Taxii::raw(envelope(&page, &next, "objects", raw_objects(&page)))
-    })
+    let read = read_page(&state, &headers, &id, Some(&oid), raw.as_deref(), allow).await?;
+    Ok(read.respond("objects", raw_objects(&read.page)))
 }
 
 async fn versions(
@@ -1050,20 +1052,12 @@ async fn versions(
     RawQuery(raw): RawQuery,
 ) -> TaxiiResult<Taxii> {
     let allow = &["added_after", "limit", "next", "match[spec_version]"];
-    let (page, filters, _, _, next) =
-        read_page(&state, &headers, &id, Some(&oid), raw.as_deref(), allow).await?;
-    if page.entries.is_empty() && filters.next.is_none() {
-        return Err(TaxiiError(ApiError::NotFound));
-    }
-    let hdrs = date_headers(&page, &filters);
-    let list = page
-        .entries
-        .iter()
-        .map(|e| std::borrow::Cow::Owned(Value::String(e.object().version.clone()).to_string()));
-    Ok(Taxii {
-        headers: hdrs,
-        ..Taxii::raw(envelope(&page, &next, "versions", list))
-    })
+    let read = read_page(&state, &headers, &id, Some(&oid), raw.as_deref(), allow).await?;
+    let list =
+        read.page.entries.iter().map(|e| {
+            std::borrow::Cow::Owned(Value::String(e.object().version.clone()).to_string())
+        });
+    Ok(read.respond("versions", list))
 }
 
 /// Objects are not deleted over TAXII: items are retracted in the API, which keeps
@@ -1125,7 +1119,7 @@ async fn add_objects(
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned(),
-                version_of(o),
+                interop::version_of(o),
             )
         })
         .collect();
