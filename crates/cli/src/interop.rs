@@ -31,6 +31,11 @@ pub enum ImportCommand {
     /// council's catalogue, as published entries; the council's own fields of existing
     /// entries are kept. The user must be the coordinator's.
     Kev(ImportFile),
+    /// A CSAF 2.0 advisory (security advisory or VEX profile) into the council's
+    /// advisories, validated (every error named by JSON pointer) and linked to the
+    /// catalogue entries of its CVEs. The user must be a curator's (class 1 or the
+    /// coordinator).
+    Csaf(ImportFile),
 }
 
 /// An import from a file or directory.
@@ -217,6 +222,30 @@ pub async fn import(cmd: ImportCommand) -> Result<()> {
             }
             for cve in &done.updated {
                 println!("  updated   {cve} (the council's own fields kept)");
+            }
+        }
+        ImportCommand::Csaf(a) => {
+            let (state, v) = acting(&a.who).await?;
+            let bytes =
+                std::fs::read(&a.path).with_context(|| format!("reading {}", a.path.display()))?;
+            let (_, done) = tsunagu_server::api::advisories::import_advisory(&state, &v, &bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", a.path.display()))?;
+            println!(
+                "{}: advisory {} ({}) {}; CVEs {}; in the catalogue: {}",
+                a.path.display(),
+                done.advisory.tracking_id,
+                done.advisory.title,
+                done.status,
+                done.advisory.cves.join(", "),
+                if done.catalogue.is_empty() {
+                    "none".to_owned()
+                } else {
+                    done.catalogue.join(", ")
+                }
+            );
+            if let Some(n) = done.affected_members {
+                println!("  members running a known-affected product: {n}");
             }
         }
     }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_fanout;
+mod bench_matching;
 mod interop;
 
 /// mimalloc rather than the system allocator: imports and exports churn through large
@@ -67,7 +68,7 @@ enum Command {
     },
 }
 
-/// Benchmarks: those of [`bench`], and the alert fan-out.
+/// Benchmarks: those of [`bench`], the alert fan-out and product matching.
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
     #[command(flatten)]
@@ -76,6 +77,9 @@ enum BenchCommand {
     /// subscribers; publishes one alert and times the last acknowledged delivery and
     /// the last subscriber.
     Fanout(bench_fanout::FanoutArgs),
+    /// Matching catalogue entries against the asset registry on SQLite: one entry and
+    /// the whole catalogue against 1,000,000 assets and SBOM components.
+    Matching(bench_matching::MatchingArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +216,7 @@ async fn main() -> Result<()> {
         Command::Bench { command } => match command {
             BenchCommand::Other(command) => bench::run(command).await,
             BenchCommand::Fanout(args) => bench_fanout::run(args).await,
+            BenchCommand::Matching(args) => bench_matching::run(args).await,
         },
         Command::Serve(args) => run_serve(args).await,
         Command::Demo(args) => run_demo(args).await,
@@ -415,6 +420,20 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
         println!(
             "  MISP feed:    {}/misp/feed/manifest.json  (MISP feed header: Authorization: Bearer {})",
             creds.base_url, u.api_token
+        );
+        println!(
+            "  assets/SBOM:  curl -H 'Authorization: Bearer {}' {}/api/v1/assets   (its own fleet and an SBOM; /api/v1/sboms)",
+            u.api_token, creds.base_url
+        );
+        println!(
+            "  exposure:     curl -H 'Authorization: Bearer {}' {}/api/v1/assets/exposure   (catalogue entries that hit its assets; the alerts name them)",
+            u.api_token, creds.base_url
+        );
+    }
+    if let Some(u) = find("coordinator").and_then(|m| m.users.first()) {
+        println!(
+            "  who runs what, anonymised: curl -H 'Authorization: Bearer {}' {}/api/v1/assets/products",
+            u.api_token, creds.base_url
         );
     }
     println!();

@@ -3,13 +3,14 @@
 //! members, updated or withdrawn, each revision delivered again. Exercises are flagged
 //! on every channel.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::DomainError;
+use crate::asset::{AffectedAsset, ProductCriteria};
 use crate::ids::{AlertId, ItemId, MemberId};
 use crate::indicator::{CveId, Indicator, IndicatorKind};
 use crate::item::RawIndicator;
@@ -47,7 +48,9 @@ impl Severity {
     }
 }
 
-/// Who an alert is for. Members matching any part are targeted.
+/// Who an alert is for. Members matching any part are targeted. The product parts
+/// reach the members whose registered assets are affected; which members those are is
+/// known only inside the server and to each of them about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertTarget {
@@ -63,10 +66,20 @@ pub struct AlertTarget {
     /// These members.
     #[serde(default)]
     pub members: BTreeSet<MemberId>,
+    /// Members running a product these criteria match (CPE with version ranges, purl).
+    #[serde(default, skip_serializing_if = "ProductCriteria::is_empty")]
+    pub products: ProductCriteria,
+    /// Members running a product affected by these published catalogue entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kev: Vec<CveId>,
+    /// Members running a known-affected product of these CSAF advisories (ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<String>,
 }
 
 impl AlertTarget {
-    /// Whether `member` is targeted.
+    /// Whether `member` is targeted by class, sector, name or as everyone (the product
+    /// parts are resolved into [`AlertContent::affected`]).
     #[must_use]
     pub fn includes(&self, member: &Member) -> bool {
         member.is_active()
@@ -76,8 +89,18 @@ impl AlertTarget {
                 || self.members.contains(&member.id))
     }
 
+    /// Names members only through the products they run.
+    #[must_use]
+    pub fn by_product(&self) -> bool {
+        !self.products.is_empty() || !self.kev.is_empty() || !self.advisories.is_empty()
+    }
+
     fn is_empty(&self) -> bool {
-        !self.all && self.classes.is_empty() && self.sectors.is_empty() && self.members.is_empty()
+        !self.all
+            && self.classes.is_empty()
+            && self.sectors.is_empty()
+            && self.members.is_empty()
+            && !self.by_product()
     }
 }
 
@@ -148,6 +171,27 @@ pub struct AlertContent {
     pub target: AlertTarget,
     /// Exercise flag.
     pub exercise: bool,
+    /// The members running an affected product, with their affected assets: resolved
+    /// by the server from the target's product parts when each revision is published.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub affected: BTreeMap<MemberId, Vec<AffectedAsset>>,
+}
+
+impl AlertContent {
+    /// Whether `member` receives the alert: targeted by class, sector, name or as
+    /// everyone, or running an affected product.
+    #[must_use]
+    pub fn targets(&self, member: &Member) -> bool {
+        self.target.includes(member)
+            || (member.is_active() && self.affected.contains_key(&member.id))
+    }
+
+    /// Whether `member` is reached only because of the products it runs: such members
+    /// are counted, never named, in anything shown to the issuer or the coordinator.
+    #[must_use]
+    pub fn only_by_product(&self, member: &Member) -> bool {
+        !self.target.includes(member) && self.affected.contains_key(&member.id)
+    }
 }
 
 impl AlertForm {
@@ -161,10 +205,13 @@ impl AlertForm {
         if self.target.is_empty() {
             return Err(DomainError::invalid(
                 "target",
-                "names nobody: give all, classes, sectors or members",
+                "names nobody: give all, classes, sectors, members, products, kev or advisories",
             ));
         }
         if self.target.members.len() > 10_000
+            || self.target.products.cpe.len() + self.target.products.purl.len() > 1000
+            || self.target.kev.len() > 100
+            || self.target.advisories.len() > 100
             || self.related_items.len() > 100
             || self.indicators.len() > 1000
         {
@@ -206,6 +253,7 @@ impl AlertForm {
             indicators,
             target: self.target,
             exercise: self.exercise,
+            affected: BTreeMap::new(),
         })
     }
 }
@@ -322,6 +370,13 @@ pub struct AlertView {
     /// The target: issuer and coordinator only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<AlertTarget>,
+    /// Which of the recipient's own assets run an affected product (only its own).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub affected_assets: Vec<AffectedAsset>,
+    /// How many members run an affected product: issuer and coordinator only, and
+    /// only for alerts targeted by product. A count, never who.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affected_members: Option<usize>,
     /// Issued.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -346,7 +401,7 @@ pub fn alert_view(alert: &Alert, viewer: &Viewer, related: Vec<ItemView>) -> Opt
     }
     let coordinator = m.has_role(SpecialRole::Coordinator);
     let issuer = alert.issuer == m.id;
-    if !(coordinator || issuer || alert.content.target.includes(m)) {
+    if !(coordinator || issuer || alert.content.targets(m)) {
         return None;
     }
     let c = &alert.content;
@@ -373,6 +428,9 @@ pub fn alert_view(alert: &Alert, viewer: &Viewer, related: Vec<ItemView>) -> Opt
         via: VIA,
         issuer: coordinator.then_some(alert.issuer),
         target: (coordinator || issuer).then(|| c.target.clone()),
+        affected_assets: c.affected.get(&m.id).cloned().unwrap_or_default(),
+        affected_members: ((coordinator || issuer) && c.target.by_product())
+            .then_some(c.affected.len()),
         created_at: alert.created_at,
         updated_at: alert.updated_at,
     })

@@ -13,6 +13,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::DomainError;
+use crate::cpe::CpeMatch;
 use crate::ids::ItemId;
 use crate::indicator::CveId;
 use crate::member::Sector;
@@ -77,9 +78,11 @@ pub struct KevEntry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<String>)]
     pub sectors_exploited: Vec<Sector>,
-    /// Affected products as CPE 2.3 match criteria (`cpe:2.3:a:vendor:product:…`).
+    /// Affected products as CPE 2.3 match criteria: a name (`cpe:2.3:a:vendor:product:…`)
+    /// or an NVD `cpeMatch` object with version ranges.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cpe_match: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub cpe_match: Vec<CpeMatch>,
     /// Shared items that evidence exploitation (shown to members through the policy
     /// view only; never published).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -145,9 +148,6 @@ impl KevEntry {
                 ));
             }
         }
-        for cpe in &self.cpe_match {
-            check_cpe(cpe)?;
-        }
         for j in &self.jvn_ids {
             if !(j.starts_with("JVNDB-") || j.starts_with("JVN#") || j.starts_with("JVNVU#")) {
                 return Err(DomainError::invalid(
@@ -171,49 +171,6 @@ impl KevEntry {
         }
         v
     }
-}
-
-/// Checks the shape of a CPE 2.3 formatted string: `cpe:2.3:` then part (`a`, `o`,
-/// `h`, or `*`) and 11 more components.
-///
-/// # Errors
-/// [`DomainError::Invalid`] naming the value.
-pub fn check_cpe(cpe: &str) -> Result<(), DomainError> {
-    let bad = |why: &str| DomainError::invalid("cpeMatch", format!("{cpe:?}: {why}"));
-    let rest = cpe
-        .strip_prefix("cpe:2.3:")
-        .ok_or_else(|| bad("a CPE 2.3 name starts with cpe:2.3:"))?;
-    // Components are separated by unescaped colons.
-    let mut parts = Vec::new();
-    let mut cur = String::new();
-    let mut escaped = false;
-    for c in rest.chars() {
-        if escaped {
-            cur.push(c);
-            escaped = false;
-        } else if c == '\\' {
-            cur.push(c);
-            escaped = true;
-        } else if c == ':' {
-            parts.push(std::mem::take(&mut cur));
-        } else {
-            cur.push(c);
-        }
-    }
-    parts.push(cur);
-    if parts.len() != 11 {
-        return Err(bad(&format!(
-            "has {} components after cpe:2.3:, a CPE 2.3 name has 11",
-            parts.len()
-        )));
-    }
-    if !matches!(parts[0].as_str(), "a" | "o" | "h" | "*") {
-        return Err(bad("the part must be a, o, h or *"));
-    }
-    if parts.iter().any(String::is_empty) {
-        return Err(bad("a component is empty (use * for any)"));
-    }
-    Ok(())
 }
 
 /// Why a KEV feed could not be read. Nothing is imported.
@@ -427,16 +384,6 @@ mod tests {
             "{row}"
         );
         assert!(row.ends_with(",CWE-20"), "{row}");
-    }
-
-    #[test]
-    fn cpe_names_are_checked() {
-        assert!(check_cpe("cpe:2.3:a:ivanti:connect_secure:9.1:r18:*:*:*:*:*:*").is_ok());
-        assert!(check_cpe("cpe:2.3:o:fortinet:fortios:7.0.1:*:*:*:*:*:*:*").is_ok());
-        assert!(check_cpe(r"cpe:2.3:a:vendor:prod\:uct:1.0:*:*:*:*:*:*:*").is_ok());
-        assert!(check_cpe("cpe:/a:ivanti:connect_secure:9.1").is_err());
-        assert!(check_cpe("cpe:2.3:x:ivanti:connect_secure:9.1:*:*:*:*:*:*:*").is_err());
-        assert!(check_cpe("cpe:2.3:a:ivanti:connect_secure").is_err());
     }
 
     #[test]

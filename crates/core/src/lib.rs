@@ -6,20 +6,28 @@
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod asset;
 pub mod audit;
 pub mod consultation;
+pub mod cpe;
+pub mod csaf;
 pub mod error;
 pub mod feedback;
+pub mod governance;
 pub mod ids;
+pub mod incident;
 pub mod indicator;
 pub mod item;
 pub mod kev;
 pub mod member;
 pub mod misp;
+pub mod purl;
+pub mod sbom;
 pub mod scope;
 pub mod stix;
 pub mod text;
 pub mod user;
+pub mod version;
 pub mod view;
 
 pub use error::DomainError;

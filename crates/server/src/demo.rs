@@ -360,7 +360,10 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     record_demo_receipts(&mut tx, &founded, &alerts).await?;
     tx.commit().await?;
     import_partner_feed(store, &founded, &sharers).await?;
+    seed_assets(store, &founded, &sharers).await?;
     seed_catalogue(store, &founded, &sharers).await?;
+    crate::demo_incidents::populate(store, &founded, &sharers).await?;
+    crate::demo_governance::populate(store, &founded, &sharers).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         members,
@@ -387,12 +390,139 @@ const PARTNER_BUNDLE: &str = r#"{"type": "bundle", "id": "bundle--7d1c4a2e-5b3f-
 /// own fields on some (what `tsunagu import kev` would load, then curated).
 const DEMO_KEV: &str = r#"{"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2026.11.20", "dateReleased": "2026-11-20T17:00:00.000Z", "count": 6, "vulnerabilities": [
  {"cveID": "CVE-2017-0144", "vendorProject": "Microsoft", "product": "SMBv1", "vulnerabilityName": "Microsoft SMBv1 Remote Code Execution Vulnerability", "dateAdded": "2022-02-10", "shortDescription": "The SMBv1 server in multiple Microsoft Windows versions allows remote attackers to execute arbitrary code via crafted packets (EternalBlue, used by WannaCry).", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2022-08-10", "knownRansomwareCampaignUse": "Known", "notes": "https://nvd.nist.gov/vuln/detail/CVE-2017-0144", "cwes": ["CWE-20"], "nationalDueDate": "2022-03-01", "sectorsExploited": ["medical", "railway"], "cpeMatch": ["cpe:2.3:o:microsoft:windows_7:-:sp1:*:*:*:*:*:*"]},
- {"cveID": "CVE-2018-13379", "vendorProject": "Fortinet", "product": "FortiOS", "vulnerabilityName": "Fortinet FortiOS SSL VPN Path Traversal Vulnerability", "dateAdded": "2021-11-03", "shortDescription": "A path traversal vulnerability in the FortiOS SSL VPN web portal may allow an unauthenticated attacker to download FortiOS system files.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2022-05-03", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-22"], "sectorsExploited": ["medical", "chemical"], "cpeMatch": ["cpe:2.3:o:fortinet:fortios:6.0.0:*:*:*:*:*:*:*"]},
+ {"cveID": "CVE-2018-13379", "vendorProject": "Fortinet", "product": "FortiOS", "vulnerabilityName": "Fortinet FortiOS SSL VPN Path Traversal Vulnerability", "dateAdded": "2021-11-03", "shortDescription": "A path traversal vulnerability in the FortiOS SSL VPN web portal may allow an unauthenticated attacker to download FortiOS system files.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2022-05-03", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-22"], "sectorsExploited": ["medical", "chemical"], "cpeMatch": [{"criteria": "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*", "versionStartIncluding": "6.0.0", "versionEndIncluding": "6.0.4"}, {"criteria": "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*", "versionStartIncluding": "5.6.3", "versionEndIncluding": "5.6.7"}]},
  {"cveID": "CVE-2019-11510", "vendorProject": "Ivanti", "product": "Pulse Connect Secure", "vulnerabilityName": "Ivanti Pulse Connect Secure Arbitrary File Read Vulnerability", "dateAdded": "2021-11-03", "shortDescription": "Ivanti Pulse Connect Secure contains an arbitrary file read vulnerability that allows an unauthenticated remote attacker to send a specially crafted URI.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2022-04-15", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-22"]},
- {"cveID": "CVE-2021-44228", "vendorProject": "Apache", "product": "Log4j2", "vulnerabilityName": "Apache Log4j2 Remote Code Execution Vulnerability", "dateAdded": "2021-12-10", "shortDescription": "Apache Log4j2 contains a vulnerability where JNDI features do not protect against attacker-controlled JNDI-related endpoints, allowing for remote code execution.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2021-12-24", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-20", "CWE-400", "CWE-502"]},
- {"cveID": "CVE-2023-46805", "vendorProject": "Ivanti", "product": "Connect Secure and Policy Secure", "vulnerabilityName": "Ivanti Connect Secure and Policy Secure Authentication Bypass Vulnerability", "dateAdded": "2024-01-10", "shortDescription": "Ivanti Connect Secure and Ivanti Policy Secure contain an authentication bypass vulnerability in the web component.", "requiredAction": "Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.", "dueDate": "2024-01-22", "knownRansomwareCampaignUse": "Unknown", "notes": "", "cwes": ["CWE-287"], "nationalDueDate": "2024-01-17", "sectorsExploited": ["electricity", "gas"], "cpeMatch": ["cpe:2.3:a:ivanti:connect_secure:9.1:r18:*:*:*:*:*:*", "cpe:2.3:a:ivanti:connect_secure:22.6:r2:*:*:*:*:*:*"]},
+ {"cveID": "CVE-2021-44228", "vendorProject": "Apache", "product": "Log4j2", "vulnerabilityName": "Apache Log4j2 Remote Code Execution Vulnerability", "dateAdded": "2021-12-10", "shortDescription": "Apache Log4j2 contains a vulnerability where JNDI features do not protect against attacker-controlled JNDI-related endpoints, allowing for remote code execution.", "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2021-12-24", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-20", "CWE-400", "CWE-502"], "cpeMatch": [{"criteria": "cpe:2.3:a:apache:log4j:*:*:*:*:*:*:*:*", "versionStartIncluding": "2.13.0", "versionEndExcluding": "2.15.0"}]},
+ {"cveID": "CVE-2023-46805", "vendorProject": "Ivanti", "product": "Connect Secure and Policy Secure", "vulnerabilityName": "Ivanti Connect Secure and Policy Secure Authentication Bypass Vulnerability", "dateAdded": "2024-01-10", "shortDescription": "Ivanti Connect Secure and Ivanti Policy Secure contain an authentication bypass vulnerability in the web component.", "requiredAction": "Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.", "dueDate": "2024-01-22", "knownRansomwareCampaignUse": "Unknown", "notes": "", "cwes": ["CWE-287"], "nationalDueDate": "2024-01-17", "sectorsExploited": ["electricity", "gas"], "cpeMatch": [{"criteria": "cpe:2.3:a:ivanti:connect_secure:*:*:*:*:*:*:*:*", "versionStartIncluding": "9.0", "versionEndExcluding": "22.7r1"}]},
  {"cveID": "CVE-2024-21887", "vendorProject": "Ivanti", "product": "Connect Secure and Policy Secure", "vulnerabilityName": "Ivanti Connect Secure and Policy Secure Command Injection Vulnerability", "dateAdded": "2024-01-10", "shortDescription": "Ivanti Connect Secure and Ivanti Policy Secure contain a command injection vulnerability in the web components.", "requiredAction": "Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.", "dueDate": "2024-01-22", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-77"], "nationalDueDate": "2024-01-17", "sectorsExploited": ["electricity", "gas"]}
 ]}"#;
+
+/// The products the demo's operators run, some at affected versions and some fixed:
+/// (vendor, product, versions, model, CPE template with `{v}` for the version).
+const DEMO_FLEET: [(&str, &str, [&str; 4], &str, &str); 6] = [
+    (
+        "Fortinet",
+        "FortiOS",
+        ["6.0.2", "6.0.4", "7.0.12", "7.2.8"],
+        "FortiGate 60F",
+        "",
+    ),
+    (
+        "Ivanti",
+        "Connect Secure",
+        ["9.1R18", "22.6R2", "22.7R2.3", "22.7R2.4"],
+        "ISA6000",
+        "",
+    ),
+    (
+        "Microsoft",
+        "Windows 7",
+        ["-", "-", "-", "-"],
+        "",
+        "cpe:2.3:o:microsoft:windows_7:-:sp1:*:*:*:*:*:*",
+    ),
+    (
+        "Microsoft",
+        "Windows Server 2022",
+        [
+            "10.0.20348.2700",
+            "10.0.20348.2849",
+            "10.0.20348.2966",
+            "10.0.20348.3091",
+        ],
+        "",
+        "",
+    ),
+    (
+        "Cisco",
+        "Adaptive Security Appliance Software",
+        ["9.16(4)", "9.18(3)", "9.18(4.22)", "9.20(2)"],
+        "ASA 5516-X",
+        "",
+    ),
+    (
+        "Apache",
+        "HTTP Server",
+        ["2.4.49", "2.4.58", "2.4.62", "2.4.62"],
+        "",
+        "cpe:2.3:a:apache:http_server:{v}:*:*:*:*:*:*:*",
+    ),
+];
+
+/// A monitoring gateway's firmware SBOM (CycloneDX 1.6) with a vulnerable Log4j inside.
+const DEMO_SBOM: &str = r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79", "version": 1,
+ "metadata": {"component": {"type": "firmware", "name": "RMG-200 remote monitoring gateway firmware", "version": "3.2.1", "supplier": {"name": "Kanto Instruments"}}},
+ "components": [
+  {"type": "operating-system", "name": "linux", "version": "5.10.201", "cpe": "cpe:2.3:o:linux:linux_kernel:5.10.201:*:*:*:*:*:*:*"},
+  {"type": "application", "name": "busybox", "version": "1.36.1", "purl": "pkg:generic/busybox@1.36.1", "cpe": "cpe:2.3:a:busybox:busybox:1.36.1:*:*:*:*:*:*:*"},
+  {"type": "library", "name": "openssl", "version": "1.1.1w", "purl": "pkg:generic/openssl@1.1.1w", "cpe": "cpe:2.3:a:openssl:openssl:1.1.1w:*:*:*:*:*:*:*"},
+  {"type": "application", "name": "monitoring-agent", "version": "3.2.1", "components": [
+    {"type": "library", "group": "org.apache.logging.log4j", "name": "log4j-core", "version": "2.14.1", "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "cpe": "cpe:2.3:a:apache:log4j:2.14.1:*:*:*:*:*:*:*"},
+    {"type": "library", "group": "com.fasterxml.jackson.core", "name": "jackson-databind", "version": "2.15.2", "purl": "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.15.2"}
+  ]}
+ ]}"#;
+
+/// Registers the fleets of the operators and general members (a few products each,
+/// some at affected versions) and one SBOM, through the same path as the API; the
+/// catalogue loaded next then alerts exactly the members running affected versions.
+async fn seed_assets(
+    store: &Store,
+    founded: &[tsunagu_core::member::Member],
+    sharers: &[(tsunagu_core::ids::MemberId, tsunagu_core::ids::UserId)],
+) -> ApiResult<()> {
+    use tsunagu_core::asset::{AssetForm, AssetSpec};
+    let state = crate::AppState::new(store.clone(), crate::Config::default());
+    let operators = founded
+        .iter()
+        .filter(|m| m.class == MemberClass::Class2 || m.class == MemberClass::General)
+        .filter(|m| !m.has_role(SpecialRole::Regulator));
+    let mut sbom_done = false;
+    for (i, m) in operators.enumerate() {
+        let viewer = member_viewer(store, m, sharers).await?;
+        let mut specs = Vec::new();
+        for (j, (vendor, product, versions, model, cpe)) in DEMO_FLEET.iter().enumerate() {
+            if (i + j) % 3 == 2 {
+                continue;
+            }
+            let version = versions[(i / 2 + j) % versions.len()];
+            let form = AssetForm {
+                vendor: (*vendor).into(),
+                product: (*product).into(),
+                version: if version == "-" {
+                    String::new()
+                } else {
+                    version.into()
+                },
+                model: (*model).into(),
+                cpe: (!cpe.is_empty()).then(|| cpe.replace("{v}", version)),
+                purl: None,
+                sector_service: format!("{} operations", m.sector.name_en()),
+                internet_facing: j < 2 || j == 5,
+            };
+            specs.push(form.parse()?);
+        }
+        crate::api::assets::register(&state, &viewer, None, specs, "asset.import").await?;
+        if !sbom_done && m.class == MemberClass::Class2 {
+            let doc = tsunagu_core::sbom::parse(DEMO_SBOM.as_bytes())?;
+            let specs = doc
+                .subject
+                .iter()
+                .chain(&doc.components)
+                .map(|c| AssetSpec::from_component(c, "remote monitoring of substations", true))
+                .collect::<Result<Vec<_>, _>>()?;
+            let row = crate::api::assets::sbom_row(
+                &viewer,
+                &doc,
+                specs.len(),
+                "remote monitoring of substations",
+                true,
+            );
+            crate::api::assets::register(&state, &viewer, Some(&row), specs, "sbom.upload").await?;
+            sbom_done = true;
+        }
+    }
+    Ok(())
+}
 
 /// Loads [`DEMO_KEV`] into the catalogue as the coordinator, through the same path as
 /// `tsunagu import kev`.
@@ -534,7 +664,7 @@ async fn record_demo_receipts(
         for (i, m) in members
             .iter()
             .enumerate()
-            .filter(|(_, m)| alert.content.target.includes(m))
+            .filter(|(_, m)| alert.content.targets(m))
         {
             if i % 10 == 7 {
                 continue;

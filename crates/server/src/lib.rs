@@ -6,10 +6,13 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod bootstrap;
 pub mod delivery;
 pub mod demo;
+pub mod demo_governance;
+pub mod demo_incidents;
 pub mod demo_items;
 pub mod error;
 pub mod extract;

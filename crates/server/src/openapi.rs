@@ -30,10 +30,16 @@ use crate::{api, auth};
         api::consultations::reply, api::consultations::close, api::consultations::share,
         api::interop::export_stix, api::interop::import_stix, api::interop::import_misp, api::interop::misp_feed,
         api::kev::public_json, api::kev::public_csv, api::kev::list, api::kev::propose, api::kev::approve, api::kev::import,
+        api::vendor::open, api::vendor::list, api::vendor::get_one, api::vendor::update,
+        api::assets::list, api::assets::add, api::assets::import_csv, api::assets::remove, api::assets::upload_sbom,
+        api::advisories::import, api::advisories::list, api::advisories::get_one,
+        api::assets::list_sboms, api::assets::remove_sbom, api::assets::exposure, api::assets::products, api::assets::match_count, api::assets::item_affected,
+        api::governance::propose_declaration, api::governance::confirm_declaration, api::governance::end_declaration, api::governance::list_declarations, api::governance::get_declaration, api::governance::create_rfi, api::governance::list_rfis, api::governance::get_rfi, api::governance::create_answer, api::governance::tracking, api::governance::create_vote, api::governance::list_votes, api::governance::get_vote, api::governance::create_ballot, api::governance::results,
+        api::incidents::open, api::incidents::report, api::incidents::list, api::incidents::overdue, api::incidents::get_one, api::incidents::get_report, api::incidents::consent, api::incidents::share,
         auth::login, auth::me, auth::change_password, auth::create_token, auth::list_tokens, auth::revoke_token,
     ),
     modifiers(&BearerAuth),
-    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"), (name = "alerts", description = "Early warning: alerts, channels, the live stream"), (name = "consultation", description = "Private consultations with the class-1 group, through the consultation view"), (name = "interop", description = "STIX 2.1 and MISP export and import; TAXII 2.1 is served at /taxii2/"), (name = "vulnerabilities", description = "The catalogue of known-exploited vulnerabilities, published in CISA KEV's layout"))
+    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"), (name = "alerts", description = "Early warning: alerts, channels, the live stream"), (name = "consultation", description = "Private consultations with the class-1 group, through the consultation view"), (name = "interop", description = "STIX 2.1 and MISP export and import; TAXII 2.1 is served at /taxii2/"), (name = "vulnerabilities", description = "The catalogue of known-exploited vulnerabilities, published in CISA KEV's layout"), (name = "assets", description = "Each member's products, devices and SBOMs: private, matched against the catalogue and advisories"), (name = "incidents", description = "Incident reports routed to the secretariat and the sector's regulators only, with deadline clocks"))
 )]
 pub struct ApiDoc;
 

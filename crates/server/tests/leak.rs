@@ -8,6 +8,15 @@
 //! Consultations (M2.6) join too: planted providers ask with secrets in the text,
 //! a class-1 member replies with secrets, and every member lists and reads them.
 //!
+//! So does the asset registry (M4.2): each planted provider registers an asset with a
+//! secret in its model and placement, and a catalogue entry matching them all alerts
+//! each provider naming its own asset; assets, SBOMs, exposure, advisories, product
+//! counts and alerts are crawled, and no member may see another's asset secret.
+//!
+//! So do incident reports (M5.2): each planted provider reports an incident with a
+//! secret; only the provider, the secretariat and the regulators of its sector may
+//! ever see it, and they must.
+//!
 //! So do the interchange formats (M7.1): each member's STIX export, every page of its
 //! TAXII collections and manifests, objects by id, and its MISP feed. There a secret
 //! may sit inside a longer text, so secrets are matched as tokens (not followed by a
@@ -290,6 +299,7 @@ async fn crawl(
     planted: &[Planted],
     consultations: &[PlantedConsultation],
     provider_ids: &[String],
+    incident_ids: &[String],
     containers: &BTreeMap<usize, String>,
 ) -> (String, String, String, Vec<(&'static str, String)>) {
     let mut items = String::new();
@@ -345,6 +355,11 @@ async fn crawl(
         "/api/v1/kev",
         "/kev/known_exploited_vulnerabilities.json",
         "/kev/known_exploited_vulnerabilities.csv",
+        "/api/v1/assets?limit=1000",
+        "/api/v1/assets/exposure",
+        "/api/v1/assets/products",
+        "/api/v1/sboms",
+        "/api/v1/advisories",
     ] {
         let (_, v) = app.get(path, &m.token).await;
         items.push_str(&v.to_string());
@@ -383,6 +398,18 @@ async fn crawl(
     }
     all.push_str(&items);
     all.push_str(&consulted);
+    // Incident reports name their reporter to their recipients: they join `all` only.
+    let listed = ["/api/v1/incidents", "/api/v1/incidents/overdue"].map(str::to_owned);
+    let each = incident_ids.iter().flat_map(|id| {
+        [
+            format!("/api/v1/incidents/{id}"),
+            format!("/api/v1/incidents/{id}/reports/1"),
+        ]
+    });
+    for path in listed.into_iter().chain(each) {
+        let (_, v) = app.get(&path, &m.token).await;
+        all.push_str(&v.to_string());
+    }
     for path in ["/api/v1/members".to_owned(), "/api/v1/me".to_owned()]
         .into_iter()
         .chain(provider_ids.iter().map(|p| format!("/api/v1/members/{p}")))
@@ -563,6 +590,41 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
         });
     }
     let provider_ids: Vec<String> = providers.iter().map(|((id, _), _, _)| id.clone()).collect();
+    for ((_, ptoken), _, k) in &providers {
+        let (s, v) = app
+            .post(
+                "/api/v1/assets",
+                Some(ptoken),
+                json!({"vendor": "Planted", "product": "Appliance", "version": format!("1.{k}"),
+                       "model": format!("ASECRET-{k}"), "sector_service": format!("ASECRET-{k} service")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let aware = (time::OffsetDateTime::now_utc() - time::Duration::hours(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut incidents = Vec::new();
+    for ((pid, ptoken), psector, k) in &providers {
+        let (s, v) = app
+            .post(
+                "/api/v1/incidents",
+                Some(ptoken),
+                json!({"title": format!("ISECRET-{k} outage"), "kind": "other",
+                       "report": {"stage": "initial", "purpose": "incident_response", "aware_at": aware,
+                                  "affected": format!("ISECRET-{k} billing"), "suspected_malicious": "yes",
+                                  "service_impact": true}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        incidents.push((
+            v["id"].as_str().unwrap().to_owned(),
+            pid.clone(),
+            (*psector).to_owned(),
+            *k,
+        ));
+    }
+    let incident_ids: Vec<String> = incidents.iter().map(|(id, ..)| id.clone()).collect();
 
     // An alert to everyone that relates every planted item: each recipient's copy may
     // carry only the items its own view allows.
@@ -586,7 +648,7 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             json!({"cveID": "CVE-2024-99999", "vendorProject": "Planted", "product": "Appliance",
                    "vulnerabilityName": "Planted vulnerability", "dateAdded": "2026-11-29",
                    "shortDescription": "planted", "requiredAction": "patch", "dueDate": "2026-12-13",
-                   "evidenceItems": related}),
+                   "evidenceItems": related, "cpeMatch": ["cpe:2.3:*:planted:appliance:*:*:*:*:*:*:*:*"]}),
         )
         .await;
     assert_eq!(s, 201, "{v}");
@@ -664,11 +726,12 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
     let mut crawls = tokio::task::JoinSet::new();
     let lanes = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     for m in council.clone() {
-        let (app, planted, consultations, provider_ids, lanes, containers) = (
+        let (app, planted, consultations, provider_ids, incident_ids, lanes, containers) = (
             app.clone(),
             planted.clone(),
             consultations.clone(),
             provider_ids.clone(),
+            incident_ids.clone(),
             lanes.clone(),
             containers.clone(),
         );
@@ -680,12 +743,18 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
                 &planted,
                 &consultations,
                 &provider_ids,
+                &incident_ids,
                 &containers,
             )
             .await;
             (m, items, consulted, all, feeds)
         });
     }
+    let providers_by_k: BTreeMap<usize, String> = providers
+        .iter()
+        .map(|((id, _), _, k)| (*k, id.clone()))
+        .collect();
+    let mut planted_alerts = 0;
     let mut checked = 0;
     while let Some(done) = crawls.join_next().await {
         let (m, items, consulted, all, feeds) = done.unwrap();
@@ -719,6 +788,8 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
                 );
             }
             secret_ok(&p.id, sees.is_some());
+            let asset_owner = providers_by_k.get(&(p.n / 100)) == Some(&m.id);
+            secret_ok(&format!("ASECRET-{}", p.n / 100), asset_owner);
             if !(own || coordinator) {
                 assert!(
                     !items.contains(&p.provider),
@@ -762,15 +833,43 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             }
         }
         for (k, pid) in [1, 2, 3].iter().zip(provider_ids.iter()) {
-            let allowed = administration || *pid == m.id;
+            // The regulators of its sector receive its incident report, which names it.
+            let regulates = incidents.iter().any(|(_, provider, sector, _)| {
+                provider == pid && m.roles.contains("regulator") && m.regulator_of.contains(sector)
+            });
+            let allowed = administration || *pid == m.id || regulates;
             assert!(
                 allowed || !all.contains(&format!("PNAME-SECRET-{k} ")),
                 "provider name {k} leaked to {}",
                 m.id
             );
         }
+        for (_, provider, sector, k) in &incidents {
+            let routed = *provider == m.id
+                || m.roles.contains("secretariat")
+                || (m.roles.contains("regulator") && m.regulator_of.contains(sector));
+            assert_eq!(
+                has(&all, &format!("ISECRET-{k}")),
+                routed,
+                "incident report {k} for member {} (roles {:?})",
+                m.id,
+                m.roles
+            );
+        }
+        if let Some((k, _)) = providers_by_k.iter().find(|(_, id)| **id == m.id) {
+            assert!(
+                has(&all, &format!("ASECRET-{k}")),
+                "provider {k} sees its own asset"
+            );
+            assert!(
+                items.contains("affected_assets"),
+                "provider {k} was alerted naming its asset"
+            );
+            planted_alerts += 1;
+        }
         checked += 1;
     }
     assert_eq!(checked, creds.members.len() + 3);
+    assert_eq!(planted_alerts, 3);
     std::sync::Arc::try_unwrap(app).ok().unwrap().finish().await;
 }

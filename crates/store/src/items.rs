@@ -9,16 +9,14 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AssertSqlSafe, Executor, Row};
+use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 use tsunagu_core::ids::{ItemId, MemberId, UserId};
 use tsunagu_core::indicator::ip_key;
 use tsunagu_core::item::{Item, ItemContent, ItemStatus};
 use tsunagu_core::member::{MemberClass, Sector};
 
-use crate::{
-    Backend, Result, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_json, to_ms,
-};
+use crate::{Result, Sql, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_json, to_ms};
 
 /// How an indicator search matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,69 +80,6 @@ pub struct ItemRead {
     pub member: MemberId,
     /// Its class at the time.
     pub class: MemberClass,
-}
-
-/// A SQL statement assembled from fixed fragments with numbered parameters (`$n`
-/// works on both backends; sqlx's builder writes `?` for the Any driver).
-#[derive(Default)]
-struct Sql {
-    text: String,
-    binds: Vec<Bind>,
-    /// Anonymous `?` placeholders (SQLite only; parameters are bound in text order).
-    /// SQLite treats `$n` as a named parameter whose name is looked up by a linear scan
-    /// per bound value, so a statement with thousands of them binds in quadratic time.
-    anonymous: bool,
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Sql {
-    fn push(&mut self, fragment: &'static str) -> &mut Self {
-        self.text.push_str(fragment);
-        self
-    }
-
-    /// For a bulk statement: anonymous placeholders on SQLite.
-    fn bulk(backend: Backend) -> Self {
-        Self {
-            anonymous: backend == Backend::Sqlite,
-            ..Self::default()
-        }
-    }
-
-    fn placeholder(&mut self) {
-        if self.anonymous {
-            self.text.push('?');
-        } else {
-            self.text.push_str(&format!("${}", self.binds.len()));
-        }
-    }
-
-    fn bind_text(&mut self, v: impl Into<String>) -> &mut Self {
-        self.binds.push(Bind::Text(v.into()));
-        self.placeholder();
-        self
-    }
-
-    fn bind_int(&mut self, v: i64) -> &mut Self {
-        self.binds.push(Bind::Int(v));
-        self.placeholder();
-        self
-    }
-
-    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
-        for b in &self.binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.as_str()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }
 }
 
 fn key_hex(addr: IpAddr) -> String {

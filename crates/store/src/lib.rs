@@ -7,10 +7,14 @@
 //! audit entry is chained and committed in the same transaction as the change.
 #![deny(missing_docs)]
 
+mod advisories;
 mod alerts;
+mod assets;
 mod audit;
 mod consultations;
 mod feedback;
+mod governance;
+mod incidents;
 mod interop;
 mod items;
 mod kev;
@@ -19,15 +23,18 @@ mod notices;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+mod vendor;
 
 use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Executor};
 use time::OffsetDateTime;
 
+pub use advisories::AdvisoryRow;
 pub use alerts::{Channel, Delivery, Receipt, Subject};
+pub use assets::{AssetRow, ProductCount, SbomRow};
 pub use audit::AuditPage;
 pub use consultations::{ConsultationQuery, StoredConsultation};
 pub use feedback::StoredFeedback;
@@ -36,6 +43,7 @@ pub use kev::{KevStatus, StoredKev};
 pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
 pub use notices::{Notice, NoticeKind};
 pub use users::{NewToken, TokenRow, UserWithHash};
+pub use vendor::{VendorContact, VendorRequest, VendorStatus, VendorStatusRow, VendorUpdate};
 
 /// The PostgreSQL channel on which servers announce new alert revisions.
 pub const ALERTS_CHANNEL: &str = "tsunagu_alerts";
@@ -278,4 +286,67 @@ pub(crate) fn parse_enum<T>(s: &str, f: impl Fn(&str) -> Option<T>) -> Result<T>
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("json {s:?}: {e}")))
+}
+
+/// A SQL statement assembled from fixed fragments with numbered parameters (`$n`
+/// works on both backends; sqlx's builder writes `?` for the Any driver).
+#[derive(Default)]
+pub(crate) struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+    /// Anonymous `?` placeholders (SQLite only; parameters are bound in text order).
+    /// SQLite treats `$n` as a named parameter whose name is looked up by a linear scan
+    /// per bound value, so a statement with thousands of them binds in quadratic time.
+    anonymous: bool,
+}
+
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Sql {
+    pub(crate) fn push(&mut self, fragment: &'static str) -> &mut Self {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// For a bulk statement: anonymous placeholders on SQLite.
+    pub(crate) fn bulk(backend: Backend) -> Self {
+        Self {
+            anonymous: backend == Backend::Sqlite,
+            ..Self::default()
+        }
+    }
+
+    fn placeholder(&mut self) {
+        if self.anonymous {
+            self.text.push('?');
+        } else {
+            self.text.push_str(&format!("${}", self.binds.len()));
+        }
+    }
+
+    pub(crate) fn bind_text(&mut self, v: impl Into<String>) -> &mut Self {
+        self.binds.push(Bind::Text(v.into()));
+        self.placeholder();
+        self
+    }
+
+    pub(crate) fn bind_int(&mut self, v: i64) -> &mut Self {
+        self.binds.push(Bind::Int(v));
+        self.placeholder();
+        self
+    }
+
+    pub(crate) fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for b in &self.binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.as_str()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
 }

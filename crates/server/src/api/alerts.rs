@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
-use tsunagu_core::alert::{Alert, AlertForm, AlertStatus, AlertView, ensure_issuer};
+use tsunagu_core::alert::{Alert, AlertContent, AlertForm, AlertStatus, AlertView, ensure_issuer};
 use tsunagu_core::ids::{AlertId, MemberId};
 use tsunagu_core::member::{Member, MemberStatus, SpecialRole};
 use tsunagu_core::user::Viewer;
@@ -30,7 +30,12 @@ fn parse_alert_id(s: &str) -> ApiResult<AlertId> {
 }
 
 /// Writes a revision and its outbox in one transaction, then wakes the workers.
-async fn publish(state: &AppState, v: &Viewer, alert: &Alert, action: &str) -> ApiResult<()> {
+pub(crate) async fn publish(
+    state: &AppState,
+    v: &Viewer,
+    alert: &Alert,
+    action: &str,
+) -> ApiResult<()> {
     let now = OffsetDateTime::now_utc();
     let members = state.store.members(Some(MemberStatus::Active)).await?;
     let mut tx = state.store.begin().await?;
@@ -40,7 +45,7 @@ async fn publish(state: &AppState, v: &Viewer, alert: &Alert, action: &str) -> A
     }
     let recipients: Vec<(MemberId, Vec<Channel>)> = members
         .iter()
-        .filter(|m| alert.content.target.includes(m) || m.id == alert.issuer)
+        .filter(|m| alert.content.targets(m) || m.id == alert.issuer)
         .map(|m| (m.id, by_member.remove(&m.id).unwrap_or_default()))
         .collect();
     tx.publish_alert(alert, &recipients, now).await?;
@@ -49,12 +54,47 @@ async fn publish(state: &AppState, v: &Viewer, alert: &Alert, action: &str) -> A
         action,
         "alert",
         &alert.id.to_string(),
-        json!({ "revision": alert.revision, "severity": alert.content.severity, "exercise": alert.content.exercise, "target": alert.content.target, "recipients": recipients.len() }),
+        json!({ "revision": alert.revision, "severity": alert.content.severity, "exercise": alert.content.exercise, "target": alert.content.target, "recipients": recipients.len(), "affected_members": alert.content.affected.len() }),
     ))
     .await?;
     tx.commit().await?;
     state.workers.wake();
     state.stream.published();
+    Ok(())
+}
+
+/// Resolves the target's product parts against the asset registry: which members run
+/// an affected product, and which of their assets. Catalogue entries named in the
+/// target must be published.
+pub(crate) async fn resolve_affected(
+    state: &AppState,
+    content: &mut AlertContent,
+) -> ApiResult<()> {
+    content.affected.clear();
+    if !content.target.by_product() {
+        return Ok(());
+    }
+    let mut criteria = content.target.products.clone();
+    let from_kev = crate::assets::criteria_of_cves(&state.store, &content.target.kev).await?;
+    for cve in &content.target.kev {
+        if !from_kev.cves.contains(cve) {
+            return Err(ApiError::Unprocessable(format!(
+                "target.kev: {cve} is not a published catalogue entry"
+            )));
+        }
+    }
+    criteria.cpe.extend(from_kev.criteria.cpe);
+    let (from_csaf, missing) =
+        crate::api::advisories::criteria_of_advisories(&state.store, &content.target.advisories)
+            .await?;
+    if let Some(id) = missing.first() {
+        return Err(ApiError::Unprocessable(format!(
+            "target.advisories: no advisory {id}"
+        )));
+    }
+    criteria.cpe.extend(from_csaf.cpe);
+    criteria.purl.extend(from_csaf.purl);
+    content.affected = crate::assets::affected(&state.store, &criteria).await?;
     Ok(())
 }
 
@@ -85,10 +125,12 @@ pub async fn issue(
     ensure_issuer(&v)?;
     check_related(&state, &v, &form).await?;
     let now = OffsetDateTime::now_utc();
+    let mut content = form.parse()?;
+    resolve_affected(&state, &mut content).await?;
     let alert = Alert {
         id: AlertId::new(),
         issuer: v.member.id,
-        content: form.parse()?,
+        content,
         status: AlertStatus::Active,
         revision: 1,
         created_at: now,
@@ -141,6 +183,7 @@ pub async fn update(
     let mut alert = load_own(&state, &v, &id).await?;
     check_related(&state, &v, &form).await?;
     alert.content = form.parse()?;
+    resolve_affected(&state, &mut alert.content).await?;
     alert.revision += 1;
     alert.updated_at = OffsetDateTime::now_utc();
     publish(&state, &v, &alert, "alert.update").await?;
@@ -289,8 +332,12 @@ pub struct Progress {
     /// Deliveries by status (pending, sending, delivered, dead).
     pub deliveries: BTreeMap<String, i64>,
     /// Recipients not yet reached by any channel or read: pseudonyms (names for the
-    /// coordinator).
+    /// coordinator). Members reached only because they run an affected product are
+    /// never named here (nor in the class and sector rows): see `not_reached_by_product`.
     pub not_reached: Vec<String>,
+    /// Members targeted only because they run an affected product that were not yet
+    /// reached: a count, so nobody learns who runs what.
+    pub not_reached_by_product: i64,
 }
 
 /// Per-class and per-sector progress of an alert, and who was not reached. Issuer and
@@ -329,27 +376,32 @@ pub async fn progress(
             .into_iter()
             .collect(),
         not_reached: Vec::new(),
+        not_reached_by_product: 0,
     };
     let targeted: Vec<&Member> = members
         .iter()
-        .filter(|m| alert.content.target.includes(m))
+        .filter(|m| alert.content.targets(m))
         .collect();
     for m in targeted {
         let r = receipts.get(&m.id);
         let delivered = r.is_some_and(|r| r.delivered_at.is_some() || r.read_at.is_some());
         let read = r.is_some_and(|r| r.read_at.is_some());
         let acted = r.is_some_and(|r| r.acted_at.is_some());
-        for s in [
-            &mut p.total,
-            p.by_class.entry(m.class.as_str().to_owned()).or_default(),
-            p.by_sector.entry(m.sector.as_str().to_owned()).or_default(),
-        ] {
+        let hidden = alert.content.only_by_product(m);
+        let mut rows = vec![&mut p.total];
+        if !hidden {
+            rows.push(p.by_class.entry(m.class.as_str().to_owned()).or_default());
+            rows.push(p.by_sector.entry(m.sector.as_str().to_owned()).or_default());
+        }
+        for s in rows {
             s.targeted += 1;
             s.delivered += i64::from(delivered);
             s.read += i64::from(read);
             s.acted += i64::from(acted);
         }
-        if !delivered {
+        if hidden {
+            p.not_reached_by_product += i64::from(!delivered);
+        } else if !delivered {
             p.not_reached.push(if coordinator {
                 m.name.clone()
             } else {

@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Auth};
 use crate::{AppState, audit_by};
 
-fn parse_item_id(s: &str) -> ApiResult<ItemId> {
+pub(crate) fn parse_item_id(s: &str) -> ApiResult<ItemId> {
     s.parse().map_err(|_| ApiError::NotFound)
 }
 
@@ -78,7 +78,7 @@ pub(crate) async fn record_reads(
 }
 
 /// Loads an item for `viewer` with the audience it gets; 404 when it may not see it.
-async fn load_for(
+pub(crate) async fn load_for(
     state: &AppState,
     viewer: &Viewer,
     id: ItemId,

@@ -3,6 +3,8 @@
 //! layout; proposed by class-1 members or the coordinator and published after review
 //! by someone else; loaded from a KEV feed (CISA's own, for a start) by the coordinator.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -12,8 +14,11 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use tsunagu_core::alert::{Alert, AlertForm, AlertStatus, AlertTarget, Severity};
+use tsunagu_core::ids::AlertId;
+use tsunagu_core::indicator::CveId;
 use tsunagu_core::kev::{self, KevEntry};
-use tsunagu_core::member::{MemberClass, SpecialRole};
+use tsunagu_core::member::{MemberClass, MemberStatus, SpecialRole};
 use tsunagu_core::user::Viewer;
 use tsunagu_core::view::view;
 use tsunagu_store::{KevStatus, StoredKev};
@@ -27,7 +32,7 @@ use crate::{AppState, audit_by};
 pub const TITLE: &str = "tsunagu council Catalog of Known Exploited Vulnerabilities";
 
 /// Curators: class-1 members and the coordinator.
-fn ensure_curator(v: &Viewer) -> ApiResult<()> {
+pub(crate) fn ensure_curator(v: &Viewer) -> ApiResult<()> {
     v.ensure_can_act()?;
     if v.member.class == MemberClass::Class1 || v.member.has_role(SpecialRole::Coordinator) {
         Ok(())
@@ -72,10 +77,44 @@ pub struct KevView {
     pub entry: KevEntry,
     /// `proposed` or `published`.
     pub status: String,
+    /// Where each vendor the council asked stands (M4.3).
+    pub vendor_status: Vec<crate::api::vendor::VendorStatusView>,
+    /// The CSAF advisories covering the CVE (ids at `/api/v1/advisories/{id}`).
+    pub advisories: Vec<String>,
+}
+
+/// What entries' views carry besides the entry, loaded once for a whole list.
+struct Links {
+    vendors: BTreeMap<String, Vec<crate::api::vendor::VendorStatusView>>,
+    advisories: BTreeMap<String, Vec<String>>,
+}
+
+impl Links {
+    /// The links of one entry (`Some`) or of every entry (`None`).
+    async fn load(state: &AppState, cve: Option<&str>) -> ApiResult<Self> {
+        let mut advisories: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (cve, id) in state.store.advisory_links(cve).await? {
+            advisories.entry(cve).or_default().push(id);
+        }
+        Ok(Self {
+            vendors: crate::api::vendor::statuses_by_cve(state, cve).await?,
+            advisories,
+        })
+    }
 }
 
 /// What the caller may know of an entry: evidence filtered through the policy view.
 async fn view_of(state: &AppState, v: &Viewer, k: StoredKev) -> ApiResult<KevView> {
+    let links = Links::load(state, Some(&k.entry.cve_id)).await?;
+    view_with(state, v, k, &links).await
+}
+
+async fn view_with(
+    state: &AppState,
+    v: &Viewer,
+    k: StoredKev,
+    links: &Links,
+) -> ApiResult<KevView> {
     let mut entry = k.entry;
     let mut shown = Vec::new();
     for id in entry.evidence_items {
@@ -87,6 +126,16 @@ async fn view_of(state: &AppState, v: &Viewer, k: StoredKev) -> ApiResult<KevVie
     }
     entry.evidence_items = shown;
     Ok(KevView {
+        vendor_status: links
+            .vendors
+            .get(&entry.cve_id)
+            .cloned()
+            .unwrap_or_default(),
+        advisories: links
+            .advisories
+            .get(&entry.cve_id)
+            .cloned()
+            .unwrap_or_default(),
         entry,
         status: k.status.as_str().to_owned(),
     })
@@ -101,9 +150,10 @@ pub async fn list(State(state): State<AppState>, Auth(v): Auth) -> ApiResult<Jso
         .store
         .kev_entries((!curator).then_some(KevStatus::Published))
         .await?;
+    let links = Links::load(&state, None).await?;
     let mut out = Vec::with_capacity(rows.len());
     for k in rows {
-        out.push(view_of(&state, &v, k).await?);
+        out.push(view_with(&state, &v, k, &links).await?);
     }
     Ok(Json(out))
 }
@@ -203,6 +253,7 @@ pub async fn approve(
     ))
     .await?;
     tx.commit().await?;
+    alert_affected(&state, &v, &k.entry).await?;
     Ok(Json(view_of(&state, &v, k).await?))
 }
 
@@ -233,6 +284,7 @@ pub async fn import_feed(state: &AppState, v: &Viewer, text: &str) -> ApiResult<
     let entries = kev::parse_feed(text).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let now = OffsetDateTime::now_utc();
     let mut out = KevImport::default();
+    let mut newly_matched = Vec::new();
     let mut tx = state.store.begin().await?;
     for entry in entries {
         let cve = entry.cve_id.clone();
@@ -244,6 +296,11 @@ pub async fn import_feed(state: &AppState, v: &Viewer, text: &str) -> ApiResult<
                     continue;
                 }
                 out.updated.push(cve);
+                if merged.cpe_match != existing.entry.cpe_match
+                    || existing.status != KevStatus::Published
+                {
+                    newly_matched.push(merged.clone());
+                }
                 StoredKev {
                     entry: merged,
                     status: KevStatus::Published,
@@ -254,6 +311,7 @@ pub async fn import_feed(state: &AppState, v: &Viewer, text: &str) -> ApiResult<
             }
             None => {
                 out.created.push(cve);
+                newly_matched.push(entry.clone());
                 StoredKev {
                     entry,
                     status: KevStatus::Published,
@@ -275,6 +333,9 @@ pub async fn import_feed(state: &AppState, v: &Viewer, text: &str) -> ApiResult<
     ))
     .await?;
     tx.commit().await?;
+    for entry in &newly_matched {
+        alert_affected(state, v, entry).await?;
+    }
     Ok(out)
 }
 
@@ -293,6 +354,87 @@ pub async fn import(
         StatusCode::CREATED,
         Json(import_feed(&state, &v, text).await?),
     ))
+}
+
+/// Alerts the members running a product that a newly published (or newly matched)
+/// entry affects, in the council's one voice: issued as the coordinator, targeted by
+/// the entry, each copy naming the recipient's own affected assets. Nothing is sent
+/// when nobody runs an affected version.
+///
+/// # Errors
+/// On database failure.
+pub async fn alert_affected(
+    state: &AppState,
+    v: &Viewer,
+    entry: &KevEntry,
+) -> ApiResult<Option<AlertId>> {
+    if entry.cpe_match.is_empty() {
+        return Ok(None);
+    }
+    let Some(coordinator) = state
+        .store
+        .members(Some(MemberStatus::Active))
+        .await?
+        .into_iter()
+        .find(|m| m.has_role(SpecialRole::Coordinator))
+    else {
+        return Ok(None);
+    };
+    let cve = CveId::parse(&entry.cve_id)?;
+    let ransomware = entry.known_ransomware_campaign_use == "Known";
+    let due = entry
+        .national_due_date
+        .as_deref()
+        .unwrap_or(&entry.due_date);
+    let form = AlertForm {
+        title: format!(
+            "Exploited: {} — {} {} / 悪用が確認された脆弱性",
+            entry.cve_id, entry.vendor_project, entry.product
+        ),
+        severity: if ransomware {
+            Severity::Critical
+        } else {
+            Severity::High
+        },
+        action_required: entry.required_action.clone(),
+        deadline: None,
+        deadline_text: format!("by {due} / {due} までに"),
+        body_executive: format!(
+            "{} is being exploited{}. Some of your registered assets run an affected version.",
+            entry.vulnerability_name,
+            if ransomware {
+                " in ransomware campaigns"
+            } else {
+                ""
+            }
+        ),
+        body_analyst: entry.short_description.clone(),
+        related_items: Vec::new(),
+        cves: vec![entry.cve_id.clone()],
+        indicators: Vec::new(),
+        target: AlertTarget {
+            kev: vec![cve],
+            ..AlertTarget::default()
+        },
+        exercise: false,
+    };
+    let mut content = form.parse()?;
+    crate::api::alerts::resolve_affected(state, &mut content).await?;
+    if content.affected.is_empty() {
+        return Ok(None);
+    }
+    let now = OffsetDateTime::now_utc();
+    let alert = Alert {
+        id: AlertId::new(),
+        issuer: coordinator.id,
+        content,
+        status: AlertStatus::Active,
+        revision: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    crate::api::alerts::publish(state, v, &alert, "alert.issue").await?;
+    Ok(Some(alert.id))
 }
 
 /// The routes.

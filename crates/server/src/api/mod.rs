@@ -1,13 +1,18 @@
 //! The REST API under `/api/v1`.
 
+pub mod advisories;
 pub mod alerts;
+pub mod assets;
 pub mod audit;
 pub mod consultations;
 pub mod feedback;
+pub mod governance;
+pub mod incidents;
 pub mod interop;
 pub mod items;
 pub mod kev;
 pub mod members;
+pub mod vendor;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -55,10 +60,15 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(items::router())
         .merge(feedback::router())
+        .merge(governance::router())
         .merge(alerts::router())
+        .merge(incidents::router())
         .merge(crate::stream::router())
         .merge(consultations::router())
         .merge(interop::router())
         .merge(kev::router())
+        .merge(vendor::router())
+        .merge(assets::router())
+        .merge(advisories::router())
         .merge(crate::auth::router())
 }
