@@ -162,6 +162,15 @@ struct ServeArgs {
     /// through their channels.
     #[arg(long, env = "TSUNAGU_REMINDER_LEAD_MINUTES", default_value_t = 60)]
     reminder_lead_minutes: i64,
+    /// Incident-report deadlines under the NIS2-like regime, counted from awareness:
+    /// early warning, notification, and the final report after the notification
+    /// (whole minutes `m`, hours `h` or days `d`).
+    #[arg(long, env = "TSUNAGU_NIS2_CLOCKS", default_value = "24h,72h,30d")]
+    nis2_clocks: String,
+    /// Incident-report deadlines under the APPI regime (個人情報保護委員会), counted from
+    /// awareness: 速報 and 確報.
+    #[arg(long, env = "TSUNAGU_APPI_CLOCKS", default_value = "5d,30d")]
+    appi_clocks: String,
     /// Days the give-and-take ledger looks back.
     #[arg(long, env = "TSUNAGU_LEDGER_WINDOW_DAYS", default_value_t = 90)]
     ledger_window_days: i64,
@@ -271,7 +280,15 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     {
         print_first_login(&first);
     }
+    let mut incident_clocks = tsunagu_core::incident::ClockTable::default();
+    incident_clocks
+        .set(tsunagu_core::incident::Regime::Nis2, &args.nis2_clocks)
+        .map_err(|e| anyhow::anyhow!("--nis2-clocks: {e}"))?;
+    incident_clocks
+        .set(tsunagu_core::incident::Regime::Appi, &args.appi_clocks)
+        .map_err(|e| anyhow::anyhow!("--appi-clocks: {e}"))?;
     let config = Config {
+        incident_clocks,
         approvals_required: args.approvals_required,
         public_rate_per_minute: args.public_rate_per_minute,
         delivery: tsunagu_server::delivery::DeliveryConfig {

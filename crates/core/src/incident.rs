@@ -772,14 +772,81 @@ pub const APPI_CLOCKS: [Clock; 2] = [
     },
 ];
 
-impl Regime {
-    /// The regime's deadline clocks, each anchor before the clocks that depend on it.
-    #[must_use]
-    pub fn clocks(self) -> &'static [Clock] {
-        match self {
-            Self::Nis2 => &NIS2_CLOCKS,
-            Self::Appi => &APPI_CLOCKS,
+/// The deadline clocks of every regime: NIS2's and APPI's periods by default; an
+/// operator sets others (`tsunagu serve --nis2-clocks 24h,72h,30d --appi-clocks 5d,30d`)
+/// when a law or the council's rules say otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockTable {
+    nis2: [Clock; 3],
+    appi: [Clock; 2],
+}
+
+impl Default for ClockTable {
+    fn default() -> Self {
+        Self {
+            nis2: NIS2_CLOCKS,
+            appi: APPI_CLOCKS,
         }
+    }
+}
+
+impl ClockTable {
+    /// A regime's clocks, each anchor before the clocks that depend on it.
+    #[must_use]
+    pub fn clocks(&self, regime: Regime) -> &[Clock] {
+        match regime {
+            Regime::Nis2 => &self.nis2,
+            Regime::Appi => &self.appi,
+        }
+    }
+
+    /// Sets a regime's periods from text, one per stage in order (`24h,72h,30d` for
+    /// NIS2's early warning, notification and final report; `5d,30d` for APPI's 速報
+    /// and 確報), each a whole number of minutes (`m`), hours (`h`) or days (`d`).
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] naming the value when a period is malformed, not
+    /// positive, or the count does not match the regime's stages.
+    pub fn set(&mut self, regime: Regime, periods: &str) -> Result<(), DomainError> {
+        let bad = |why: String| {
+            DomainError::invalid("clocks", format!("{} {periods:?}: {why}", regime.as_str()))
+        };
+        let parsed = periods
+            .split(',')
+            .map(|p| {
+                let p = p.trim();
+                let (n, unit) = p.split_at(p.len().saturating_sub(1));
+                let n: i64 =
+                    n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        bad(format!("{p:?} is not a positive number of m, h or d"))
+                    })?;
+                match unit {
+                    "m" => Ok(Duration::minutes(n)),
+                    "h" => Ok(Duration::hours(n)),
+                    "d" => Ok(Duration::days(n)),
+                    _ => Err(bad(format!("{p:?} has no unit (m, h or d)"))),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let clocks: &mut [Clock] = match regime {
+            Regime::Nis2 => &mut self.nis2,
+            Regime::Appi => &mut self.appi,
+        };
+        if parsed.len() != clocks.len() {
+            return Err(bad(format!(
+                "give {} periods, one per stage ({})",
+                clocks.len(),
+                clocks
+                    .iter()
+                    .map(|c| c.stage.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        for (clock, within) in clocks.iter_mut().zip(parsed) {
+            clock.within = within;
+        }
+        Ok(())
     }
 }
 
@@ -802,17 +869,17 @@ pub struct Deadline {
     pub late: bool,
 }
 
-/// The deadlines of `regime` for an incident the reporter became aware of at
-/// `aware_at`, given the stages submitted so far with their times.
+/// The deadlines of a regime's `clocks` for an incident the reporter became aware of
+/// at `aware_at`, given the stages submitted so far with their times.
 #[must_use]
 pub fn deadlines(
-    regime: Regime,
+    clocks: &[Clock],
     aware_at: OffsetDateTime,
     submitted: &[(Stage, OffsetDateTime)],
     now: OffsetDateTime,
 ) -> Vec<Deadline> {
     let mut out: Vec<Deadline> = Vec::new();
-    for clock in regime.clocks() {
+    for clock in clocks {
         let start = match clock.from {
             Anchor::Awareness => aware_at,
             Anchor::After(stage) => out
@@ -918,6 +985,7 @@ pub fn incident_view(
     reports: &[Report],
     viewer: &Viewer,
     now: OffsetDateTime,
+    clocks: &ClockTable,
     with_reports: bool,
 ) -> Option<IncidentView> {
     let m = &viewer.member;
@@ -936,7 +1004,12 @@ pub fn incident_view(
         .iter()
         .map(|r| (r.content.stage, r.submitted_at))
         .collect();
-    let deadlines = deadlines(incident.regime, incident.aware_at, &stamps, now);
+    let deadlines = deadlines(
+        clocks.clocks(incident.regime),
+        incident.aware_at,
+        &stamps,
+        now,
+    );
     let latest = reports.iter().max_by_key(|r| r.version)?;
     Some(IncidentView {
         id: incident.id,
@@ -1523,7 +1596,15 @@ mod tests {
             at("2026-03-01T02:00:00Z"),
         )];
         for (n, m) in all.iter().enumerate() {
-            let seen = incident_view(&i, &reporter.name, &reports, &viewer(m), now(), true);
+            let seen = incident_view(
+                &i,
+                &reporter.name,
+                &reports,
+                &viewer(m),
+                now(),
+                &ClockTable::default(),
+                true,
+            );
             assert_eq!(seen.is_some(), [0, 1, 3].contains(&n), "member {n}");
         }
         let own = incident_view(
@@ -1532,20 +1613,56 @@ mod tests {
             &reports,
             &viewer(&reporter),
             now(),
+            &ClockTable::default(),
             true,
         )
         .unwrap();
         assert_eq!(own.reports.len(), 1);
-        let regulator =
-            incident_view(&i, &reporter.name, &reports, &viewer(&all[3]), now(), false).unwrap();
+        let regulator = incident_view(
+            &i,
+            &reporter.name,
+            &reports,
+            &viewer(&all[3]),
+            now(),
+            &ClockTable::default(),
+            false,
+        )
+        .unwrap();
         assert!(regulator.reports.is_empty() && regulator.shared_item.is_none());
+    }
+
+    #[test]
+    fn clocks_are_configurable_and_bad_periods_named() {
+        let mut table = ClockTable::default();
+        table.set(Regime::Nis2, "12h, 48h, 14d").unwrap();
+        let d = deadlines(
+            table.clocks(Regime::Nis2),
+            at("2026-03-01T00:00:00Z"),
+            &[],
+            at("2026-03-01T00:00:00Z"),
+        );
+        assert_eq!(d[0].due_at, at("2026-03-01T12:00:00Z"));
+        assert_eq!(d[1].due_at, at("2026-03-03T00:00:00Z"));
+        assert_eq!(d[2].due_at, at("2026-03-17T00:00:00Z"));
+        assert_eq!(
+            table.clocks(Regime::Appi),
+            ClockTable::default().clocks(Regime::Appi)
+        );
+        for bad in ["5d", "5d,30", "5d,0d", "5d,x"] {
+            let err = table.set(Regime::Appi, bad).unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
+        assert_eq!(
+            table.clocks(Regime::Appi),
+            ClockTable::default().clocks(Regime::Appi)
+        );
     }
 
     #[test]
     fn nis2_and_appi_clocks() {
         let aware = at("2026-03-01T00:00:00Z");
         let d = deadlines(
-            Regime::Nis2,
+            ClockTable::default().clocks(Regime::Nis2),
             aware,
             &[(Stage::Initial, at("2026-03-01T12:00:00Z"))],
             at("2026-03-05T00:00:00Z"),
@@ -1565,7 +1682,7 @@ mod tests {
             (at("2026-04-03T00:00:00Z"), false)
         );
         let d = deadlines(
-            Regime::Nis2,
+            ClockTable::default().clocks(Regime::Nis2),
             aware,
             &[
                 (Stage::Initial, at("2026-03-02T06:00:00Z")),
@@ -1577,7 +1694,7 @@ mod tests {
         assert_eq!(d[1].submitted_at, Some(at("2026-03-03T00:00:00Z")));
         assert_eq!(d[2].due_at, at("2026-04-02T00:00:00Z"));
         let d = deadlines(
-            Regime::Appi,
+            ClockTable::default().clocks(Regime::Appi),
             aware,
             &[(Stage::Final, at("2026-03-10T00:00:00Z"))],
             at("2026-04-10T00:00:00Z"),

@@ -76,6 +76,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of alert e-mails.
     pub mail_from: String,
+    /// The incident-reporting deadline clocks of each regime.
+    pub incident_clocks: tsunagu_core::incident::ClockTable,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             listen: None,
             smtp_url: None,
             mail_from: "tsunagu <alerts@tsunagu.invalid>".into(),
+            incident_clocks: tsunagu_core::incident::ClockTable::default(),
         }
     }
 }

@@ -713,3 +713,40 @@ async fn the_demo_reports_every_stage(app: &TestApp) {
     assert_eq!(theirs.as_array().unwrap().len(), 1);
     assert_eq!(theirs[0]["kind"], "ransomware");
 }
+
+/// The operator's own clocks (`tsunagu serve --nis2-clocks 1h,2h,1d`) set the deadlines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_clocks_set_the_deadlines() {
+    let mut clocks = tsunagu_core::incident::ClockTable::default();
+    clocks
+        .set(tsunagu_core::incident::Regime::Nis2, "1h,2h,1d")
+        .unwrap();
+    let config = tsunagu_server::Config {
+        incident_clocks: clocks,
+        ..common::fast()
+    };
+    let app = TestApp::spawn_with(common::Db::Sqlite, config)
+        .await
+        .unwrap();
+    let f = fixture(&app).await;
+    let id = open(
+        &app,
+        &f.reporter.1,
+        OffsetDateTime::now_utc() - Duration::minutes(90),
+        "nis2",
+    )
+    .await;
+    let (_, v) = app
+        .get(&format!("/api/v1/incidents/{id}"), &f.reporter.1)
+        .await;
+    let d = v["deadlines"].as_array().unwrap();
+    let aware = time_of(&v["aware_at"]);
+    assert_eq!(time_of(&d[0]["due_at"]), aware + Duration::hours(1));
+    assert_eq!(time_of(&d[1]["due_at"]), aware + Duration::hours(2));
+    assert_eq!(d[1]["overdue"], false);
+    assert_eq!(
+        time_of(&d[2]["due_at"]),
+        aware + Duration::hours(2) + Duration::days(1)
+    );
+    app.finish().await;
+}

@@ -91,8 +91,16 @@ async fn full_view(
         .await?
         .map(|m| m.name)
         .unwrap_or_default();
-    incident_view(incident, &name, reports, v, OffsetDateTime::now_utc(), true)
-        .ok_or(ApiError::NotFound)
+    incident_view(
+        incident,
+        &name,
+        reports,
+        v,
+        OffsetDateTime::now_utc(),
+        &state.config.incident_clocks,
+        true,
+    )
+    .ok_or(ApiError::NotFound)
 }
 
 /// Opens an incident for `v`'s member with its initial report submitted at `at`,
@@ -290,7 +298,15 @@ async fn listing(state: &AppState, v: &Viewer, only_overdue: bool) -> ApiResult<
         .iter()
         .filter_map(|(i, reports)| {
             let name = names.get(&i.reporter).map_or("", String::as_str);
-            incident_view(i, name, reports, v, now, false)
+            incident_view(
+                i,
+                name,
+                reports,
+                v,
+                now,
+                &state.config.incident_clocks,
+                false,
+            )
         })
         .filter(|i| !only_overdue || i.overdue)
         .collect();
