@@ -604,5 +604,55 @@ async fn import_kev_loads_the_catalogue_as_the_coordinator() {
         .unwrap();
     assert_eq!(public["count"], 1);
     assert_eq!(public["vulnerabilities"][0]["cveID"], "CVE-2018-13379");
+
+    // A vendor's CSAF advisory for the same CVE is validated and linked to the entry.
+    let mut advisory = json!({
+      "document": {"category": "csaf_security_advisory", "csaf_version": "2.0",
+        "notes": [{"category": "summary", "text": "Path traversal in the SSL VPN portal."}],
+        "publisher": {"category": "vendor", "name": "Fortinet PSIRT", "namespace": "https://www.fortiguard.com"},
+        "title": "FortiOS SSL VPN path traversal",
+        "tracking": {"current_release_date": "2019-05-24T00:00:00Z", "id": "FG-IR-18-384",
+          "initial_release_date": "2019-05-24T00:00:00Z",
+          "revision_history": [{"date": "2019-05-24T00:00:00Z", "number": "1", "summary": "Initial"}],
+          "status": "final", "version": "1"}},
+      "product_tree": {"branches": [{"category": "vendor", "name": "Fortinet", "branches": [
+        {"category": "product_name", "name": "FortiOS", "branches": [
+          {"category": "product_version_range", "name": "vers:generic/>=6.0.0|<=6.0.4",
+           "product": {"name": "FortiOS 6.0.0 to 6.0.4", "product_id": "FOS-6.0",
+             "product_identification_helper": {"cpe": "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*"}}}]}]}]},
+      "vulnerabilities": [{"cve": "CVE-2018-13379",
+        "notes": [{"category": "description", "text": "Path traversal."}],
+        "product_status": {"known_affected": ["FOS-6.0"]},
+        "remediations": [{"category": "vendor_fix", "details": "Upgrade to 6.0.5.", "product_ids": ["FOS-6.0"]}]}]
+    });
+    let csaf = dir.path().join("fg-ir-18-384.json");
+    std::fs::write(&csaf, advisory.to_string()).unwrap();
+    let csaf_path = csaf.to_str().unwrap();
+    let (ok, out, err) = run(&[
+        "import",
+        "csaf",
+        csaf_path,
+        "--as",
+        "coord",
+        "--data-dir",
+        dir_arg,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("FG-IR-18-384"), "{out}");
+    assert!(out.contains("created"), "{out}");
+    assert!(out.contains("in the catalogue: CVE-2018-13379"), "{out}");
+    advisory["document"]["tracking"]["status"] = json!("done");
+    std::fs::write(&csaf, advisory.to_string()).unwrap();
+    let (ok, _, err) = run(&[
+        "import",
+        "csaf",
+        csaf_path,
+        "--as",
+        "coord",
+        "--data-dir",
+        dir_arg,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("/document/tracking/status"), "{err}");
     assert!(server.terminate().success());
 }
