@@ -557,6 +557,20 @@ async fn post_webhook(
     }
 }
 
+/// The recipient's own affected assets, as an e-mail lists them (nothing when the
+/// alert was not targeted by product).
+fn affected_lines(assets: &[tsunagu_core::asset::AffectedAsset]) -> String {
+    use std::fmt::Write;
+    let mut b = String::new();
+    if !assets.is_empty() {
+        let _ = writeln!(b, "\nYour affected assets / 影響を受ける貴組織の資産:");
+        for x in assets {
+            let _ = writeln!(b, "- {} — matched {}", x.label, x.matched);
+        }
+    }
+    b
+}
+
 /// The plain-text body of an alert e-mail, built from the recipient's view.
 #[must_use]
 pub fn email_body(a: &AlertView) -> String {
@@ -597,6 +611,7 @@ pub fn email_body(a: &AlertView) -> String {
     for item in &a.related_items {
         let _ = writeln!(b, "Related: {} ({})", item.title, item.id);
     }
+    b.push_str(&affected_lines(&a.affected_assets));
     let _ = writeln!(
         b,
         "\nAlert {} revision {} — via the coordinator.",
@@ -665,6 +680,23 @@ mod tests {
         assert_eq!(
             sign("whsec_test", 1_700_000_000, br#"{"a":1}"#),
             "t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789"
+        );
+    }
+
+    #[test]
+    fn an_email_lists_the_recipients_affected_assets() {
+        assert_eq!(affected_lines(&[]), "");
+        let text = affected_lines(&[tsunagu_core::asset::AffectedAsset {
+            asset_id: "a1".into(),
+            label: "Fortinet FortiOS 6.0.2 (FortiGate 60F)".into(),
+            sbom_id: None,
+            matched: "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:* (versions >= 6.0.0, <= 6.0.4)"
+                .into(),
+        }]);
+        assert!(text.contains("Your affected assets"), "{text}");
+        assert!(
+            text.contains("- Fortinet FortiOS 6.0.2 (FortiGate 60F) — matched cpe:2.3:o:fortinet"),
+            "{text}"
         );
     }
 
