@@ -5,116 +5,21 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::smtp::{Smtp, python};
 use common::{Db, TestApp, admitted_in, council};
-use serde_json::{Value, json};
-
-/// The Python with aiosmtpd that scripts/test prepares in `.venv`.
-fn python() -> Option<String> {
-    match std::env::var("TSUNAGU_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                std::env::var("TSUNAGU_REQUIRE_SMTP").is_err(),
-                "TSUNAGU_TEST_PYTHON is required"
-            );
-            eprintln!(
-                "\n*** SKIPPED the e-mail test: TSUNAGU_TEST_PYTHON (with aiosmtpd) is not set. Run scripts/test. ***\n"
-            );
-            None
-        }
-    }
-}
-
-struct Smtp {
-    child: Child,
-    port: u16,
-    maildir: tempfile::TempDir,
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn smtp(python: &str) -> Smtp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let maildir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(python)
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(maildir.path().join("mail"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Smtp {
-                child,
-                port,
-                maildir,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("aiosmtpd did not start");
-}
-
-/// Every message in the maildir, decoded by Python's e-mail package.
-fn messages(python: &str, maildir: &std::path::Path) -> Vec<Value> {
-    let script = r#"
-import json, mailbox, sys
-out = []
-for m in mailbox.Maildir(sys.argv[1], create=False):
-    body = m.get_payload(decode=True).decode(m.get_content_charset() or 'utf-8')
-    from email.header import decode_header, make_header
-    out.append({"subject": str(make_header(decode_header(m["Subject"]))), "to": m["To"], "from": m["From"],
-                "delivery": m["X-Tsunagu-Delivery"], "exercise": m["X-Tsunagu-Exercise"], "body": body})
-print(json.dumps(out))
-"#;
-    if !maildir.join("new").exists() {
-        return Vec::new();
-    }
-    let out = Command::new(python)
-        .args(["-c", script])
-        .arg(maildir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_arrive_by_email_marked_as_exercises() {
-    let Some(python) = python() else { return };
-    let server = smtp(&python).await;
+    let Some(python) = python("the e-mail test") else {
+        return;
+    };
+    let server = Smtp::start(python).await;
     let config = tsunagu_server::Config {
         public_rate_per_minute: 10_000,
-        smtp_url: Some(format!("smtp://127.0.0.1:{}", server.port)),
+        smtp_url: Some(server.url()),
         delivery: tsunagu_server::delivery::DeliveryConfig {
             poll: Duration::from_millis(50),
             backoff_base: Duration::from_millis(50),
@@ -156,7 +61,10 @@ async fn alerts_arrive_by_email_marked_as_exercises() {
     assert_eq!(s, 201, "{a}");
     let mut got = Vec::new();
     for _ in 0..200 {
-        got = messages(&python, &server.maildir.path().join("mail"));
+        got = server.messages(&[
+            ("delivery", "X-Tsunagu-Delivery"),
+            ("exercise", "X-Tsunagu-Exercise"),
+        ]);
         if !got.is_empty() {
             break;
         }

@@ -9,117 +9,11 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::smtp::{Smtp, free_port, python};
 use common::{Db, TestApp, admitted_in, council};
 use serde_json::{Value, json};
-
-/// The Python with aiosmtpd that scripts/test prepares in `.venv`.
-fn python() -> Option<String> {
-    match std::env::var("TSUNAGU_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                std::env::var("TSUNAGU_REQUIRE_SMTP").is_err(),
-                "TSUNAGU_TEST_PYTHON is required"
-            );
-            eprintln!(
-                "\n*** SKIPPED the vendor e-mail checks: TSUNAGU_TEST_PYTHON (with aiosmtpd) is not set. Run scripts/test. ***\n"
-            );
-            None
-        }
-    }
-}
-
-struct Smtp {
-    python: String,
-    child: Child,
-    port: u16,
-    maildir: tempfile::TempDir,
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn smtp(python: String) -> Smtp {
-    let port = free_port();
-    let maildir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(&python)
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(maildir.path().join("mail"))
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Smtp {
-                python,
-                child,
-                port,
-                maildir,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("aiosmtpd did not start");
-}
-
-impl Smtp {
-    /// Every message received, decoded by Python's e-mail package.
-    fn messages(&self) -> Vec<Value> {
-        let script = r#"
-import json, mailbox, sys
-from email.header import decode_header, make_header
-out = []
-for m in mailbox.Maildir(sys.argv[1], create=False):
-    body = m.get_payload(decode=True).decode(m.get_content_charset() or 'utf-8')
-    out.append({"subject": str(make_header(decode_header(m["Subject"]))), "to": m["To"],
-                "request": m["X-Tsunagu-Vendor-Request"], "body": body})
-print(json.dumps(out))
-"#;
-        let dir = self.maildir.path().join("mail");
-        if !dir.join("new").exists() {
-            return Vec::new();
-        }
-        let out = Command::new(&self.python)
-            .args(["-c", script])
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
 
 fn config(smtp_url: Option<String>) -> tsunagu_server::Config {
     tsunagu_server::Config {
@@ -166,13 +60,11 @@ fn detail(v: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_coordination() {
-    let smtp = match python() {
-        Some(p) => Some(smtp(p).await),
+    let smtp = match python("the vendor e-mail checks") {
+        Some(p) => Some(Smtp::start(p).await),
         None => None,
     };
-    let url = smtp
-        .as_ref()
-        .map(|s| format!("smtp://127.0.0.1:{}", s.port));
+    let url = smtp.as_ref().map(Smtp::url);
     let app = TestApp::spawn_with(Db::Sqlite, config(url)).await.unwrap();
     coordination(&app, smtp.as_ref()).await;
     app.finish().await;
@@ -180,13 +72,11 @@ async fn sqlite_coordination() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_coordination() {
-    let smtp = match python() {
-        Some(p) => Some(smtp(p).await),
+    let smtp = match python("the vendor e-mail checks") {
+        Some(p) => Some(Smtp::start(p).await),
         None => None,
     };
-    let url = smtp
-        .as_ref()
-        .map(|s| format!("smtp://127.0.0.1:{}", s.port));
+    let url = smtp.as_ref().map(Smtp::url);
     let Some(app) = TestApp::spawn_with(Db::Postgres, config(url)).await else {
         return;
     };
@@ -337,7 +227,7 @@ async fn coordination(app: &TestApp, smtp: Option<&Smtp>) {
             history[1]["text"],
             "e-mail to secure@microsoft.example: sent"
         );
-        let mail = smtp.messages();
+        let mail = smtp.messages(&[("request", "X-Tsunagu-Vendor-Request")]);
         assert_eq!(mail.len(), 1, "{mail:?}");
         let m = &mail[0];
         assert!(

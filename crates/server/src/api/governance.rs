@@ -17,8 +17,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
+use tsunagu_core::DomainError;
 use tsunagu_core::governance::{
     self, AnswerForm, DECLARATION_APPROVALS, Declaration, DeclarationForm, DeclarationStatus, Rfi,
     RfiAnswer, RfiForm, RfiTarget, Vote, VoteForm, rfc3339,
@@ -156,23 +157,12 @@ pub async fn confirm_declaration(
     Auth(v): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeclarationView>> {
-    let id = parse_uuid(&id)?;
-    ensure_committee_actor(&v)?;
-    let now = OffsetDateTime::now_utc();
-    let mut tx = state.store.begin().await?;
-    let mut d = tx.declaration(id).await?.ok_or(ApiError::NotFound)?;
-    d.confirm(v.member.id, now)?;
-    tx.put_declaration(&d).await?;
-    tx.audit(&audit_by(
-        Some(&v),
-        "declaration.confirm",
-        "declaration",
-        &id.to_string(),
-        json!({ "proposed_by": d.proposed_by }),
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok(Json(declaration_view(&d, &v, now)))
+    let member = v.member.id;
+    change_declaration(&state, &v, &id, "declaration.confirm", |d, now| {
+        d.confirm(member, now)?;
+        Ok(json!({ "proposed_by": d.proposed_by }))
+    })
+    .await
 }
 
 /// Ends a declaration now, before its planned end (a committee member): requests sent
@@ -186,23 +176,39 @@ pub async fn end_declaration(
     Auth(v): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DeclarationView>> {
-    let id = parse_uuid(&id)?;
-    ensure_committee_actor(&v)?;
+    change_declaration(&state, &v, &id, "declaration.end", |d, now| {
+        d.end_early(now)?;
+        Ok(json!({}))
+    })
+    .await
+}
+
+/// A committee member's change to a declaration: loaded, changed by `change` (which
+/// returns the audit details), stored and audited in one transaction.
+async fn change_declaration(
+    state: &AppState,
+    v: &Viewer,
+    id: &str,
+    action: &str,
+    change: impl FnOnce(&mut Declaration, OffsetDateTime) -> Result<Value, DomainError>,
+) -> ApiResult<Json<DeclarationView>> {
+    let id = parse_uuid(id)?;
+    ensure_committee_actor(v)?;
     let now = OffsetDateTime::now_utc();
     let mut tx = state.store.begin().await?;
     let mut d = tx.declaration(id).await?.ok_or(ApiError::NotFound)?;
-    d.end_early(now)?;
+    let details = change(&mut d, now)?;
     tx.put_declaration(&d).await?;
     tx.audit(&audit_by(
-        Some(&v),
-        "declaration.end",
+        Some(v),
+        action,
         "declaration",
         &id.to_string(),
-        json!({}),
+        details,
     ))
     .await?;
     tx.commit().await?;
-    Ok(Json(declaration_view(&d, &v, now)))
+    Ok(Json(declaration_view(&d, v, now)))
 }
 
 /// Declarations, newest first: confirmed ones for every member, proposals too for the

@@ -1,6 +1,8 @@
 //! Test harness: a real server on port 0 over a fresh database of either backend.
 #![allow(dead_code, missing_docs, unreachable_pub)]
 
+pub mod smtp;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
