@@ -31,6 +31,12 @@ pub enum ImportCommand {
     /// council's catalogue, as published entries; the council's own fields of existing
     /// entries are kept. The user must be the coordinator's.
     Kev(ImportFile),
+    /// Sensor observations (darknet, honeypot, sinkhole, scan records): a CSV with
+    /// Shadowserver-style columns or JSON lines, streamed and routed to the members
+    /// whose verified constituency each record hits; all or nothing, a malformed
+    /// record named by line and column. The user must be a sensor operator's or the
+    /// coordinator's.
+    Observations(ImportObservations),
     /// A CSAF 2.0 advisory (security advisory or VEX profile) into the council's
     /// advisories, validated (every error named by JSON pointer) and linked to the
     /// catalogue entries of its CVEs. The user must be a curator's (class 1 or the
@@ -56,6 +62,22 @@ pub struct Who {
     pub login: String,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+/// An import of observations.
+#[derive(Debug, Args)]
+pub struct ImportObservations {
+    /// The CSV or JSON-lines file.
+    pub path: PathBuf,
+    /// The sensor type of records without a `sensor_type` column
+    /// (darknet, honeypot, sinkhole, scan).
+    #[arg(long)]
+    pub sensor_type: Option<String>,
+    /// The sensor id of records without a `sensor_id` column.
+    #[arg(long = "sensor")]
+    pub sensor_id: Option<String>,
+    #[command(flatten)]
+    pub who: Who,
 }
 
 /// A pull from a TAXII 2.1 source.
@@ -181,6 +203,54 @@ async fn import_stix_file(state: &AppState, v: &Viewer, path: &Path) -> Result<I
     Ok(summary)
 }
 
+async fn import_observations(a: ImportObservations) -> Result<()> {
+    use tsunagu_core::member::SpecialRole;
+    use tsunagu_core::observation::{Defaults, SensorType};
+    let (state, v) = acting(&a.who).await?;
+    if !v.member.has_role(SpecialRole::SensorOperator)
+        && !v.member.has_role(SpecialRole::Coordinator)
+    {
+        bail!("only sensor operators and the coordinator submit observations");
+    }
+    let sensor_type = a
+        .sensor_type
+        .as_deref()
+        .map(|s| {
+            SensorType::parse(s).with_context(|| {
+                format!("--sensor-type: must be darknet, honeypot, sinkhole or scan, got {s:?}")
+            })
+        })
+        .transpose()?;
+    let defaults = Defaults {
+        sensor_id: a.sensor_id,
+        sensor_type,
+    };
+    let file =
+        std::fs::File::open(&a.path).with_context(|| format!("opening {}", a.path.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let pb = crate::bench::bar(len, "reading bytes")?;
+    let reader = pb.wrap_read(file);
+    let shown = pb.clone();
+    let started = std::time::Instant::now();
+    let s =
+        tsunagu_server::observations::ingest(&state, &v, reader, None, defaults, "cli", move |n| {
+            shown.set_message(format!("{n} records"))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", a.path.display()))?;
+    pb.finish_and_clear();
+    println!(
+        "{}: {} records in batch {}; {} hits on {} members' constituencies; in {:.2} s",
+        a.path.display(),
+        s.records,
+        s.batch_id,
+        s.hits,
+        s.members_hit,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// Runs an import command.
 ///
 /// # Errors
@@ -224,6 +294,7 @@ pub async fn import(cmd: ImportCommand) -> Result<()> {
                 println!("  updated   {cve} (the council's own fields kept)");
             }
         }
+        ImportCommand::Observations(a) => import_observations(a).await?,
         ImportCommand::Csaf(a) => {
             let (state, v) = acting(&a.who).await?;
             let bytes =

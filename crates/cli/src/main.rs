@@ -452,6 +452,30 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
             "  who runs what, anonymised: curl -H 'Authorization: Bearer {}' {}/api/v1/assets/products",
             u.api_token, creds.base_url
         );
+        println!(
+            "  constituencies waiting or held: curl -H 'Authorization: Bearer {}' '{}/api/v1/constituency?status=held'",
+            u.api_token, creds.base_url
+        );
+    }
+    if let Some((m, u)) = creds
+        .members
+        .iter()
+        .find(|m| m.class == "class1" && m.sector == "information_communication")
+        .and_then(|m| m.users.first().map(|u| (m, u)))
+    {
+        println!("  as {} (an ISP with verified ranges):", m.name);
+        println!(
+            "  observations: curl -H 'Authorization: Bearer {}' {}/api/v1/observations/summary   (darknet hits on its own ranges; /hits, /digest.csv, /indicator-hits)",
+            u.api_token, creds.base_url
+        );
+        println!(
+            "  trends:       curl -H 'Authorization: Bearer {}' {}/api/v1/observations/trends/ports.svg   (council-wide, no member named; /trends for JSON)",
+            u.api_token, creds.base_url
+        );
+        println!(
+            "  block list:   curl -H 'Authorization: Bearer {}' {}/feeds/blocklist.txt   (also .rpz for resolvers, .json)",
+            u.api_token, creds.base_url
+        );
     }
     println!();
 }

@@ -656,3 +656,151 @@ async fn import_kev_loads_the_catalogue_as_the_coordinator() {
     assert!(err.contains("/document/tracking/status"), "{err}");
     assert!(server.terminate().success());
 }
+
+/// `tsunagu import observations` streams a sensor file into the running council's
+/// database as the coordinator: records hitting a verified range become that member's
+/// hits, and a malformed row imports nothing and is named by line and column.
+#[tokio::test]
+async fn import_observations_routes_a_sensor_file_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let dir_arg = data.to_str().unwrap();
+    let server = start(&["serve", "--data-dir", dir_arg, "--listen", "127.0.0.1:0"]);
+    let token = printed_value(&server.printed, "API token:");
+    let client = reqwest::Client::new();
+    let members: Value = client
+        .get(format!("{}/api/v1/members", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let coordinator = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["roles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("coordinator"))
+        })
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = client
+        .post(format!(
+            "{}/api/v1/members/{coordinator}/users",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .json(
+            &json!({"login": "coord", "password": "a long coordinator password", "role": "admin"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let login: Value = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"login": "coord", "password": "a long coordinator password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let coord = login["token"].as_str().unwrap().to_owned();
+    let entry: Value = client
+        .post(format!("{}/api/v1/constituency", server.base))
+        .bearer_auth(&coord)
+        .json(&json!({"kind": "cidr", "value": "203.0.113.0/24", "ownership": "our own sensors' range"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verified = client
+        .post(format!(
+            "{}/api/v1/constituency/{}/verify",
+            server.base,
+            entry["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&coord)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), 200);
+
+    let file = dir.path().join("2026-11-28-event4_honeypot_darknet.csv");
+    std::fs::write(
+        &file,
+        "timestamp,src_ip,src_port,dst_ip,dst_port,protocol,infection,family,geo,naics\n\
+         2026-11-28 00:00:01,203.0.113.5,40000,192.0.2.1,23,tcp,mirai,mirai,JP,517311\n\
+         2026-11-28 00:00:02,198.18.0.9,40001,192.0.2.1,445,tcp,,,US,\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "import",
+            "observations",
+            path,
+            "--as",
+            "coord",
+            "--data-dir",
+            dir_arg,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    let (ok, _, err) = run(&args(&[]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!ok, "no sensor named: refused");
+    assert!(err.contains("line 1") && err.contains("sensor"), "{err}");
+    let (ok, out, err) = run(&args(&["--sensor-type", "darknet", "--sensor", "dn-7"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert!(ok, "{err}");
+    assert!(out.contains("2 records"), "{out}");
+    assert!(out.contains("1 hits on 1 members"), "{out}");
+
+    std::fs::write(
+        &file,
+        "timestamp,src_ip,dst_port,protocol\n\
+         2026-11-28 01:00:00,203.0.113.6,23,tcp\n\
+         2026-11-28 01:00:01,203.0.113.6,99999,tcp\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&args(&["--sensor-type", "darknet", "--sensor", "dn-7"])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    assert!(!ok);
+    assert!(err.contains("line 3, column dst_port"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+
+    let hits: Value = client
+        .get(format!("{}/api/v1/observations/hits", server.base))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hits = hits["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["observation"]["src_ip"], "203.0.113.5");
+    assert_eq!(hits[0]["observation"]["sensor_id"], "dn-7");
+    assert_eq!(hits[0]["observation"]["tag"], "mirai");
+    assert!(server.terminate().success());
+}

@@ -384,7 +384,7 @@ fn cidr(v: &str) -> Result<String, String> {
     Ok(net.trunc().to_string())
 }
 
-fn domain(v: &str) -> Result<String, String> {
+pub(crate) fn domain(v: &str) -> Result<String, String> {
     refuse_defanged(v)?;
     if v.parse::<IpAddr>().is_ok() {
         return Err("is an IP address; use type ipv4 or ipv6".to_owned());

@@ -62,16 +62,20 @@ pub enum SpecialRole {
     Regulator,
     /// Designated by the coordinator to issue council-wide alerts (M3.1).
     AlertIssuer,
+    /// Runs sensors (darknet, honeypot, sinkhole, scans) and submits their
+    /// observations (M6.2).
+    SensorOperator,
 }
 
 impl SpecialRole {
     /// All roles, in order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Coordinator,
         Self::Secretariat,
         Self::Committee,
         Self::Regulator,
         Self::AlertIssuer,
+        Self::SensorOperator,
     ];
 
     /// The stable identifier used in the API and the database.
@@ -83,6 +87,7 @@ impl SpecialRole {
             Self::Committee => "committee",
             Self::Regulator => "regulator",
             Self::AlertIssuer => "alert_issuer",
+            Self::SensorOperator => "sensor_operator",
         }
     }
 

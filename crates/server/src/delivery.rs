@@ -35,6 +35,7 @@ use tsunagu_core::view::view;
 use tsunagu_store::{Delivery, Notice, NoticeKind, Subject};
 
 use crate::AppState;
+use crate::observations::{IndicatorHit, indicator_hits};
 
 /// Settings of the delivery workers.
 #[derive(Debug, Clone)]
@@ -100,35 +101,54 @@ pub struct WebhookPayload {
 pub struct NoticePayload {
     /// The delivery id: the idempotency key.
     pub delivery_id: String,
-    /// `feedback.reminder` or `feedback.unanswered`.
+    /// `feedback.reminder`, `feedback.unanswered` or `constituency.indicator`.
     pub event: &'static str,
-    /// The feedback deadline, RFC 3339.
-    pub deadline: String,
+    /// The feedback deadline, RFC 3339 (feedback notices).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
     /// The item as this recipient may see it.
     pub item: ItemView,
+    /// The item's indicators inside the recipient's constituency
+    /// (`constituency.indicator`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<IndicatorHit>,
+}
+
+/// What a notice says, built from the recipient's view at sending time.
+pub struct NoticeMessage {
+    /// The item as the recipient may see it.
+    pub item: ItemView,
+    /// The feedback deadline, RFC 3339 (feedback notices).
+    pub deadline: Option<String>,
+    /// The indicators inside the recipient's constituency (indicator notices).
+    pub matches: Vec<IndicatorHit>,
 }
 
 /// A notice's message, built from the recipient's view of its item at sending time;
 /// `None` when there is nothing to say any more (the item was answered, retracted, or
-/// the recipient may no longer see it).
+/// the recipient may no longer see it, or no longer holds the constituency it hit).
 async fn notice_message(
     state: &AppState,
     n: &Notice,
     viewer: &Viewer,
-) -> Result<Option<(ItemView, String)>, String> {
+) -> Result<Option<NoticeMessage>, String> {
     let Some(stored) = state.store.item(n.item).await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
     let item = stored.item;
-    let answered = state
-        .store
-        .feedback_history_len(item.id, n.member)
-        .await
-        .map_err(|e| e.to_string())?
-        > 0;
     let still = match n.kind {
-        NoticeKind::FeedbackReminder => owes_feedback(&item, viewer) && !answered,
-        NoticeKind::FeedbackUnanswered => item.status == ItemStatus::Shared,
+        NoticeKind::FeedbackReminder => {
+            owes_feedback(&item, viewer)
+                && state
+                    .store
+                    .feedback_history_len(item.id, n.member)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    == 0
+        }
+        NoticeKind::FeedbackUnanswered | NoticeKind::ConstituencyIndicator => {
+            item.status == ItemStatus::Shared
+        }
     };
     if !still {
         return Ok(None);
@@ -136,16 +156,38 @@ async fn notice_message(
     let Some(shown) = view(&item, viewer) else {
         return Ok(None);
     };
+    if n.kind == NoticeKind::ConstituencyIndicator {
+        let table = state
+            .routing
+            .get(&state.store)
+            .await
+            .map_err(|e| e.to_string())?;
+        let matches = indicator_hits(&table, n.member, &shown.indicators);
+        if matches.is_empty() {
+            return Ok(None);
+        }
+        return Ok(Some(NoticeMessage {
+            item: shown,
+            deadline: None,
+            matches,
+        }));
+    }
     let due = n
         .due_at
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| e.to_string())?;
-    Ok(Some((shown, due)))
+    Ok(Some(NoticeMessage {
+        item: shown,
+        deadline: Some(due),
+        matches: Vec::new(),
+    }))
 }
 
 /// The plain-text body of a notice e-mail.
 #[must_use]
-pub fn notice_email_body(kind: NoticeKind, item: &ItemView, deadline: &str) -> String {
+pub fn notice_email_body(kind: NoticeKind, m: &NoticeMessage) -> String {
+    use std::fmt::Write;
+    let deadline = m.deadline.as_deref().unwrap_or_default();
     let ask = match kind {
         NoticeKind::FeedbackReminder => format!(
             "Your task-force feedback on this item is due by {deadline}:\n\
@@ -154,10 +196,26 @@ pub fn notice_email_body(kind: NoticeKind, item: &ItemView, deadline: &str) -> S
         NoticeKind::FeedbackUnanswered => format!(
             "Nobody answered this task-force item by its deadline ({deadline}): please chase the feedback."
         ),
+        NoticeKind::ConstituencyIndicator => {
+            let mut b = String::from(
+                "共有された指標が貴組織の登録範囲に含まれています / \
+                 A shared indicator falls inside your registered constituency:",
+            );
+            for h in &m.matches {
+                let _ = write!(
+                    b,
+                    "\n- {} ({}) — inside your {}",
+                    h.indicator.value(),
+                    h.indicator.kind().as_str(),
+                    h.matched
+                );
+            }
+            b
+        }
     };
     format!(
         "{}\n\n{ask}\n\nItem {} — via the coordinator.\n",
-        item.title, item.id
+        m.item.title, m.item.id
     )
 }
 
@@ -487,7 +545,7 @@ async fn attempt(
             }
         }
         (Subject::Notice(n), _) => {
-            let Some((item, deadline)) = notice_message(state, n, &viewer).await? else {
+            let Some(m) = notice_message(state, n, &viewer).await? else {
                 return Ok(());
             };
             match d.channel.kind.as_str() {
@@ -495,21 +553,27 @@ async fn attempt(
                     let payload = NoticePayload {
                         delivery_id: d.id.clone(),
                         event: n.kind.as_str(),
-                        deadline,
-                        item,
+                        deadline: m.deadline,
+                        item: m.item,
+                        matches: m.matches,
                     };
                     post_webhook(http, d, payload.event, false, &payload).await
                 }
                 "email" => {
+                    let title = &m.item.title;
                     let subject = match n.kind {
-                        NoticeKind::FeedbackReminder => {
-                            format!("[tsunagu] Feedback owed by {deadline}: {}", item.title)
-                        }
+                        NoticeKind::FeedbackReminder => format!(
+                            "[tsunagu] Feedback owed by {}: {title}",
+                            m.deadline.as_deref().unwrap_or_default()
+                        ),
                         NoticeKind::FeedbackUnanswered => {
-                            format!("[tsunagu] Unanswered task-force item: {}", item.title)
+                            format!("[tsunagu] Unanswered task-force item: {title}")
+                        }
+                        NoticeKind::ConstituencyIndicator => {
+                            format!("[tsunagu] A shared indicator is in your constituency: {title}")
                         }
                     };
-                    let body = notice_email_body(n.kind, &item, &deadline);
+                    let body = notice_email_body(n.kind, &m);
                     send_email(state, d, subject, &[], body).await
                 }
                 other => Err(format!("no sender for channel kind {other:?}")),
@@ -628,20 +692,9 @@ async fn send_email(
     body: String,
 ) -> Result<(), String> {
     let to = d.channel.address.as_str();
-    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-    let url = state
-        .config
-        .smtp_url
-        .as_deref()
-        .ok_or("no SMTP relay is configured")?;
+    use lettre::Message;
     let message = Message::builder()
-        .from(
-            state
-                .config
-                .mail_from
-                .parse()
-                .map_err(|e| format!("mail_from: {e}"))?,
-        )
+        .from(mail_from(state)?)
         .to(to.parse().map_err(|e| format!("recipient {to:?}: {e}"))?)
         .subject(subject)
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
@@ -659,6 +712,32 @@ async fn send_email(
             value.clone(),
         ));
     }
+    send_message(state, message).await
+}
+
+/// The sender address of the council's e-mails.
+///
+/// # Errors
+/// When the configured address does not parse.
+pub(crate) fn mail_from(state: &AppState) -> Result<lettre::message::Mailbox, String> {
+    state
+        .config
+        .mail_from
+        .parse()
+        .map_err(|e| format!("mail_from: {e}"))
+}
+
+/// Sends one e-mail through the configured SMTP relay.
+///
+/// # Errors
+/// When no relay is configured, or it refuses or cannot be reached.
+pub(crate) async fn send_message(state: &AppState, message: lettre::Message) -> Result<(), String> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let url = state
+        .config
+        .smtp_url
+        .as_deref()
+        .ok_or("no SMTP relay is configured")?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
         .map_err(|e| format!("SMTP URL: {e}"))?
         .timeout(Some(state.config.delivery.timeout))

@@ -40,7 +40,7 @@ pub struct DemoMember {
     pub pseudonym: String,
     /// class1, class2 or general.
     pub class: String,
-    /// coordinator, secretariat, committee, regulator.
+    /// coordinator, secretariat, committee, regulator, alert_issuer, sensor_operator.
     pub roles: Vec<String>,
     /// Sector id.
     pub sector: String,
@@ -220,6 +220,10 @@ pub(crate) fn plan() -> Vec<(Founding, Vec<UserRole>)> {
         if i < 3 {
             f.roles.insert(SpecialRole::Committee);
         }
+        // The academic institute runs the council's darknet and honeypot sensors.
+        if sector == Sector::Academia {
+            f.roles.insert(SpecialRole::SensorOperator);
+        }
         f.foreign_affiliated = i == 9;
         out.push((f, vec![UserRole::Admin, UserRole::Analyst]));
     }
@@ -364,6 +368,7 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     seed_catalogue(store, &founded, &sharers).await?;
     crate::demo_incidents::populate(store, &founded, &sharers).await?;
     crate::demo_governance::populate(store, &founded, &sharers).await?;
+    crate::demo_observations::populate(store, &founded, &sharers).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         members,
@@ -542,7 +547,7 @@ async fn seed_catalogue(
 }
 
 /// The user through which the demo acts for `member`.
-async fn member_viewer(
+pub(crate) async fn member_viewer(
     store: &Store,
     member: &tsunagu_core::member::Member,
     sharers: &[(tsunagu_core::ids::MemberId, tsunagu_core::ids::UserId)],

@@ -14,9 +14,12 @@ pub mod demo;
 pub mod demo_governance;
 pub mod demo_incidents;
 pub mod demo_items;
+pub mod demo_observations;
 pub mod error;
 pub mod extract;
+pub mod feeds;
 pub mod interop;
+pub mod observations;
 pub mod openapi;
 pub mod ratelimit;
 pub mod reads;
@@ -78,6 +81,9 @@ pub struct Config {
     pub mail_from: String,
     /// The incident-reporting deadline clocks of each regime.
     pub incident_clocks: tsunagu_core::incident::ClockTable,
+    /// Pause between observation sweeps (shared indicators inside constituencies,
+    /// daily digests).
+    pub observation_sweep: Duration,
 }
 
 impl Default for Config {
@@ -96,6 +102,7 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "tsunagu <alerts@tsunagu.invalid>".into(),
             incident_clocks: tsunagu_core::incident::ClockTable::default(),
+            observation_sweep: Duration::from_secs(2),
         }
     }
 }
@@ -122,6 +129,8 @@ pub struct App {
     pub taxii: taxii::TaxiiState,
     /// STIX objects recently served, per item revision and kind of viewer.
     pub objects: interop::ObjectCache,
+    /// The routing table of the verified constituencies.
+    pub routing: observations::RoutingCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -147,6 +156,7 @@ impl AppState {
             stream: stream::Hub::default(),
             taxii: taxii::TaxiiState::default(),
             objects: interop::ObjectCache::default(),
+            routing: observations::RoutingCache::default(),
         }))
     }
 }
@@ -229,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi_json))
         .merge(api::router())
         .merge(taxii::router())
+        .merge(feeds::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(problem_for_bare_errors))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
@@ -266,6 +277,7 @@ pub async fn serve(
     let workers = delivery::start(state.clone(), shutdown.clone());
     stream::start(state.clone(), shutdown.clone());
     reminders::start(state.clone(), shutdown.clone());
+    observations::start(state.clone(), shutdown.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -17,6 +17,12 @@
 //! secret; only the provider, the secretariat and the regulators of its sector may
 //! ever see it, and they must.
 //!
+//! So do constituencies and observations (M6): each planted provider registers a
+//! range whose ownership statement carries a secret, and the sensors report a record
+//! from that range with a secret hostname; only the provider (and, for the
+//! registration, the coordinator) may see them, and the provider must. Hits, summaries,
+//! digests, indicator notices, trends and the block lists are crawled.
+//!
 //! So do the interchange formats (M7.1): each member's STIX export, every page of its
 //! TAXII collections and manifests, objects by id, and its MISP feed. There a secret
 //! may sit inside a longer text, so secrets are matched as tokens (not followed by a
@@ -360,6 +366,10 @@ async fn crawl(
         "/api/v1/assets/products",
         "/api/v1/sboms",
         "/api/v1/advisories",
+        "/api/v1/observations/indicator-hits",
+        "/feeds/blocklist.txt",
+        "/feeds/blocklist.json",
+        "/feeds/blocklist.rpz",
     ] {
         let (_, v) = app.get(path, &m.token).await;
         items.push_str(&v.to_string());
@@ -407,6 +417,24 @@ async fn crawl(
         ]
     });
     for path in listed.into_iter().chain(each) {
+        let (_, v) = app.get(&path, &m.token).await;
+        all.push_str(&v.to_string());
+    }
+    let today = {
+        let d = time::OffsetDateTime::now_utc().date();
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    for path in [
+        "/api/v1/constituency".to_owned(),
+        "/api/v1/constituency?status=verified".to_owned(),
+        "/api/v1/constituency/overlaps".to_owned(),
+        "/api/v1/observations/hits?limit=1000".to_owned(),
+        "/api/v1/observations/summary".to_owned(),
+        format!("/api/v1/observations/digest.csv?day={today}"),
+        "/api/v1/observations/trends".to_owned(),
+        "/api/v1/observations/trends/ports.svg".to_owned(),
+        "/api/v1/observations/trends/tags.svg".to_owned(),
+    ] {
         let (_, v) = app.get(&path, &m.token).await;
         all.push_str(&v.to_string());
     }
@@ -626,6 +654,48 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
     }
     let incident_ids: Vec<String> = incidents.iter().map(|(id, ..)| id.clone()).collect();
 
+    // Each planted provider's range, verified; the sensors see a host in each.
+    let sensors = token_of("sensor_operator");
+    let mut records =
+        String::from("timestamp,src_ip,dst_port,protocol,hostname,tag,sensor_id,sensor_type\n");
+    let now = time::OffsetDateTime::now_utc();
+    for ((_, ptoken), _, k) in &providers {
+        let (s, v) = app
+            .post(
+                "/api/v1/constituency",
+                Some(ptoken),
+                json!({"kind": "cidr", "value": format!("172.16.{k}.0/24"), "ownership": format!("OSECRET-{k} allocation")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = app
+            .post(
+                &format!("/api/v1/constituency/{}/verify", v["id"].as_str().unwrap()),
+                Some(&coordinator),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        records.push_str(&format!(
+            "{:04}-{:02}-{:02} 00:00:0{k},172.16.{k}.9,23,tcp,hsecret-{k}.example,mirai,dn-1,darknet\n",
+            now.year(),
+            u8::from(now.month()),
+            now.day()
+        ));
+    }
+    let resp = app
+        .client
+        .post(app.url("/api/v1/observations"))
+        .bearer_auth(&sensors)
+        .header("content-type", "text/csv")
+        .body(records)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let done: Value = resp.json().await.unwrap();
+    assert_eq!(done["hits"], 3, "{done}");
+
     // An alert to everyone that relates every planted item: each recipient's copy may
     // carry only the items its own view allows.
     let related: Vec<&str> = planted.iter().map(|p| p.id.as_str()).collect();
@@ -842,6 +912,22 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
                 allowed || !all.contains(&format!("PNAME-SECRET-{k} ")),
                 "provider name {k} leaked to {}",
                 m.id
+            );
+        }
+        for (k, pid) in [1, 2, 3].iter().zip(provider_ids.iter()) {
+            assert_eq!(
+                has(&all, &format!("hsecret-{k}")),
+                *pid == m.id,
+                "observation {k} for member {} (roles {:?})",
+                m.id,
+                m.roles
+            );
+            assert_eq!(
+                has(&all, &format!("OSECRET-{k}")),
+                *pid == m.id || coordinator,
+                "constituency {k} for member {} (roles {:?})",
+                m.id,
+                m.roles
             );
         }
         for (_, provider, sector, k) in &incidents {

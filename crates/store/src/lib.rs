@@ -20,6 +20,7 @@ mod items;
 mod kev;
 mod members;
 mod notices;
+mod observations;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
@@ -42,6 +43,10 @@ pub use items::{IndicatorMatch, ItemQuery, ItemRead, ReadCounts, StoredItem};
 pub use kev::{KevStatus, StoredKev};
 pub use members::{ApplicationRow, ClassRequest, ClassRequestStatus};
 pub use notices::{Notice, NoticeKind};
+pub use observations::{
+    BatchRow, ConstituencyRow, ConstituencyStatus, HitCount, HitQuery, HitRow, OverlapRef,
+    StoredHit, day_of,
+};
 pub use users::{NewToken, TokenRow, UserWithHash};
 pub use vendor::{VendorContact, VendorRequest, VendorStatus, VendorStatusRow, VendorUpdate};
 

@@ -17,6 +17,8 @@ pub enum NoticeKind {
     FeedbackReminder,
     /// The item's feedback deadline passed without any answer (to the coordinator).
     FeedbackUnanswered,
+    /// An indicator of the item falls inside the member's verified constituency.
+    ConstituencyIndicator,
 }
 
 impl NoticeKind {
@@ -26,15 +28,20 @@ impl NoticeKind {
         match self {
             Self::FeedbackReminder => "feedback.reminder",
             Self::FeedbackUnanswered => "feedback.unanswered",
+            Self::ConstituencyIndicator => "constituency.indicator",
         }
     }
 
     /// Parses [`Self::as_str`]'s output.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::FeedbackReminder, Self::FeedbackUnanswered]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::FeedbackReminder,
+            Self::FeedbackUnanswered,
+            Self::ConstituencyIndicator,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -51,6 +58,44 @@ pub struct Notice {
     pub item: ItemId,
     /// The feedback deadline it concerns.
     pub due_at: OffsetDateTime,
+}
+
+impl crate::Store {
+    /// A member's notices of one kind, newest first, with when each was written.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn notices_of(
+        &self,
+        member: MemberId,
+        kind: NoticeKind,
+        limit: i64,
+    ) -> Result<Vec<(Notice, OffsetDateTime)>> {
+        use sqlx::Row;
+        sqlx::query(
+            "SELECT id, item_id, due_at, created_at FROM notices WHERE member_id = $1 AND kind = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+        )
+        .bind(member.to_string())
+        .bind(kind.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                Notice {
+                    id: r.try_get("id")?,
+                    kind,
+                    member,
+                    item: crate::parse_id(&r.try_get::<String, _>("item_id")?)?,
+                    due_at: crate::from_ms(r.try_get("due_at")?)?,
+                },
+                crate::from_ms(r.try_get("created_at")?)?,
+            ))
+        })
+        .collect()
+    }
 }
 
 impl Tx {

@@ -4,6 +4,7 @@ pub mod advisories;
 pub mod alerts;
 pub mod assets;
 pub mod audit;
+pub mod constituency;
 pub mod consultations;
 pub mod feedback;
 pub mod governance;
@@ -12,6 +13,7 @@ pub mod interop;
 pub mod items;
 pub mod kev;
 pub mod members;
+pub mod observations;
 pub mod vendor;
 
 use axum::routing::get;
@@ -70,5 +72,7 @@ pub fn router() -> Router<AppState> {
         .merge(vendor::router())
         .merge(assets::router())
         .merge(advisories::router())
+        .merge(constituency::router())
+        .merge(observations::router())
         .merge(crate::auth::router())
 }

@@ -92,16 +92,25 @@ impl Smtp {
     }
 
     /// Every message received, decoded by Python's e-mail package: `subject`, `to`,
-    /// `from`, `body`, and each `(key, header)` of `headers` under its key.
+    /// `from`, `body` (the first text part), `attachments` (`filename`, `content_type`,
+    /// `content`), and each `(key, header)` of `headers` under its key.
     pub fn messages(&self, headers: &[(&str, &str)]) -> Vec<Value> {
         let script = r#"
-import json, mailbox, sys
+import json, mailbox, re, sys
 from email.header import decode_header, make_header
 headers = json.loads(sys.argv[2])
 out = []
 for m in mailbox.Maildir(sys.argv[1], create=False):
-    body = m.get_payload(decode=True).decode(m.get_content_charset() or 'utf-8')
-    one = {"subject": str(make_header(decode_header(m["Subject"]))), "to": m["To"], "from": m["From"], "body": body}
+    body, attachments = None, []
+    for part in m.walk():
+        if part.is_multipart():
+            continue
+        text = part.get_payload(decode=True).decode(part.get_content_charset() or 'utf-8')
+        if part.get_filename():
+            attachments.append({"filename": part.get_filename(), "content_type": part.get_content_type(), "content": text})
+        elif body is None:
+            body = text
+    one = {"subject": str(make_header(decode_header(re.sub(r"\r?\n(?=[ \t])", "", m["Subject"])))), "to": m["To"], "from": m["From"], "body": body, "attachments": attachments}
     for key, header in headers:
         one[key] = m[header]
     out.append(one)
