@@ -80,7 +80,7 @@ pub async fn verify_password(password: String, hash: String) -> bool {
 
 /// A dummy hash to verify against when the login is unknown, so timing does not tell
 /// which logins exist.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+pub(crate) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     Argon2::default()
         .hash_password(b"tsunagu-dummy-password")
         .map(|h| h.to_string())

@@ -21,6 +21,7 @@ pub mod feeds;
 pub mod interop;
 pub mod observations;
 pub mod openapi;
+pub mod portal;
 pub mod ratelimit;
 pub mod reads;
 pub mod reminders;
@@ -196,6 +197,10 @@ async fn not_found() -> ApiError {
 /// client error without a body type) into problem+json.
 async fn problem_for_bare_errors(req: Request, next: axum::middleware::Next) -> Response {
     let taxii = req.uri().path().starts_with("/taxii2");
+    if req.uri().path() == "/" || req.uri().path().starts_with("/portal") {
+        // The portal answers with its own HTML pages.
+        return next.run(req).await;
+    }
     let resp = next.run(req).await;
     let status = resp.status();
     if taxii {
@@ -240,6 +245,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(taxii::router())
         .merge(feeds::router())
+        .merge(portal::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(problem_for_bare_errors))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))

@@ -23,6 +23,10 @@
 //! registration, the coordinator) may see them, and the provider must. Hits, summaries,
 //! digests, indicator notices, trends and the block lists are crawled.
 //!
+//! So do the portal's pages (M8.1): every member logs in with its password and reads
+//! its dashboard, the item list and searches, each planted item's page, the submit
+//! form, alerts and consultations, as a browser would.
+//!
 //! So do the interchange formats (M7.1): each member's STIX export, every page of its
 //! TAXII collections and manifests, objects by id, and its MISP feed. There a secret
 //! may sit inside a longer text, so secrets are matched as tokens (not followed by a
@@ -50,6 +54,8 @@ struct M {
     in_tf: bool,
     opt_out: bool,
     token: String,
+    login: String,
+    password: String,
 }
 
 /// A planted item and what it carries.
@@ -251,6 +257,8 @@ async fn members(app: &TestApp, creds: &demo::DemoCredentials, coordinator: &str
                 in_tf: d["details"]["in_task_force"] == true,
                 opt_out: d["details"]["confidential_opt_out"] == true,
                 token: c.users[0].api_token.clone(),
+                login: c.users[0].login.clone(),
+                password: c.users[0].password.clone(),
             }
         })
         .collect()
@@ -294,6 +302,107 @@ async fn admit(
         .await;
     assert_eq!(s, 201, "{v}");
     (id, v["token"]["token"].as_str().unwrap().to_owned())
+}
+
+/// A portal session of one member: logs in through the login form (its hidden token
+/// and cookie, then the password) and keeps the session cookie.
+struct Portal {
+    client: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+}
+
+impl Portal {
+    async fn request(&mut self, req: reqwest::RequestBuilder) -> (u16, String) {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let resp = req.header("cookie", cookie).send().await.unwrap();
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), v.to_owned());
+        }
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String) {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.request(req).await
+    }
+
+    async fn login(app: &TestApp, login: &str, password: &str) -> Self {
+        let mut p = Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookies: BTreeMap::new(),
+        };
+        let (_, form) = p.get("/portal/login").await;
+        let at = form.find("name=\"_csrf\" value=\"").unwrap() + 20;
+        let token = form[at..at + form[at..].find('"').unwrap()].to_owned();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("login", login), ("password", password), ("_csrf", &token)])
+            .finish();
+        let req = p
+            .client
+            .post(format!("{}/portal/login", p.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        let (s, body) = p.request(req).await;
+        assert_eq!(s, 303, "portal login of {login}: {body}");
+        p
+    }
+}
+
+/// Every portal page a member reads that shows items (first) or anything (second).
+async fn portal_pages(app: &TestApp, m: &M, planted: &[Planted]) -> (String, String) {
+    let mut p = Portal::login(app, &m.login, &m.password).await;
+    let mut items = String::new();
+    for path in [
+        "/portal/",
+        "/portal/items",
+        "/portal/alerts",
+        "/portal/consultations",
+    ] {
+        let (s, body) = p.get(path).await;
+        assert_eq!(s, 200, "{path} for {}", m.id);
+        items.push_str(&body);
+    }
+    for planted in planted {
+        let (s, body) = p.get(&format!("/portal/items/{}", planted.id)).await;
+        assert_eq!(
+            s == 200,
+            may_see(planted, m).is_some(),
+            "portal page of item {} for member {}",
+            planted.n,
+            m.id
+        );
+        items.push_str(&body);
+        let (_, body) = p
+            .get(&format!(
+                "/portal/items?indicator=leak-{}.example.org",
+                planted.n
+            ))
+            .await;
+        items.push_str(&body);
+    }
+    let mut all = String::new();
+    for path in [
+        "/portal/items/new",
+        "/portal/settings",
+        "/portal/alerts/new",
+    ] {
+        let (_, body) = p.get(path).await;
+        all.push_str(&body);
+    }
+    (items, all)
 }
 
 /// Every response a member gets from the endpoints that return item, consultation
@@ -406,6 +515,9 @@ async fn crawl(
     for (_, text) in &feeds {
         items.push_str(text);
     }
+    let (portal_items, portal_all) = portal_pages(app, m, planted).await;
+    items.push_str(&portal_items);
+    all.push_str(&portal_all);
     all.push_str(&items);
     all.push_str(&consulted);
     // Incident reports name their reporter to their recipients: they join `all` only.
@@ -615,6 +727,8 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             in_tf: *psector != "gas",
             opt_out: false,
             token: ptoken.clone(),
+            login: format!("leak-{}", &pid[pid.len() - 8..]),
+            password: "leak test password".to_owned(),
         });
     }
     let provider_ids: Vec<String> = providers.iter().map(|((id, _), _, _)| id.clone()).collect();

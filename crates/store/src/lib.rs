@@ -21,6 +21,7 @@ mod kev;
 mod members;
 mod notices;
 mod observations;
+mod portal;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
@@ -47,6 +48,7 @@ pub use observations::{
     BatchRow, ConstituencyRow, ConstituencyStatus, HitCount, HitQuery, HitRow, OverlapRef,
     StoredHit, day_of,
 };
+pub use portal::{PortalSession, PortalUser};
 pub use users::{NewToken, TokenRow, UserWithHash};
 pub use vendor::{VendorContact, VendorRequest, VendorStatus, VendorStatusRow, VendorUpdate};
 

@@ -789,6 +789,7 @@ async fn depart(
     target.status = status;
     tx.update_member(&target).await?;
     let revoked = tx.revoke_member_tokens(id).await?;
+    let sessions = tx.delete_member_portal_sessions(id).await?;
     let action = if status == MemberStatus::Expelled {
         "member.expel"
     } else {
@@ -799,7 +800,7 @@ async fn depart(
         action,
         "member",
         &id.to_string(),
-        json!({ "reason": reason, "tokens_revoked": revoked }),
+        json!({ "reason": reason, "tokens_revoked": revoked, "portal_sessions_ended": sessions }),
     ))
     .await?;
     tx.commit().await?;
@@ -990,12 +991,13 @@ pub async fn disable_user(
     ensure_manages_users(&v, user.member_id).map_err(|_| ApiError::NotFound)?;
     let mut tx = state.store.begin().await?;
     let revoked = tx.disable_user(id).await?;
+    let sessions = tx.delete_user_portal_sessions(id).await?;
     tx.audit(&audit_by(
         Some(&v),
         "user.disable",
         "user",
         &id.to_string(),
-        json!({ "tokens_revoked": revoked }),
+        json!({ "tokens_revoked": revoked, "portal_sessions_ended": sessions }),
     ))
     .await?;
     tx.commit().await?;

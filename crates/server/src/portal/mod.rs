@@ -1,0 +1,370 @@
+//! The web portal under `/portal/`: server-rendered pages (maud), plain CSS, no
+//! script, served by the same `tsunagu serve`.
+//!
+//! Every page is built from what the REST API's handlers return for the logged-in
+//! user: items only through [`tsunagu_core::view::view`], alerts through their
+//! recipient view. The portal adds sessions (password, then a TOTP second factor),
+//! CSRF tokens on every form, two languages and times in JST; it holds no rule of
+//! its own about who may see what.
+
+pub mod alerts;
+pub mod consultations;
+pub mod dashboard;
+pub mod i18n;
+pub mod items;
+pub mod layout;
+pub mod session;
+pub mod settings;
+
+use std::sync::LazyLock;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+pub use session::Session;
+
+/// The portal's style sheet.
+pub const CSS: &str = include_str!("portal.css");
+
+/// Where the style sheet is served: versioned by its hash, so it can be cached for
+/// a year.
+pub static CSS_PATH: LazyLock<String> = LazyLock::new(|| {
+    let h = hex::encode(Sha256::digest(CSS.as_bytes()));
+    format!("/portal/static/portal.css?v={}", &h[..12])
+});
+
+/// The policy every portal response carries: nothing from elsewhere, no framing, no
+/// inline script or style.
+pub const CSP: &str =
+    "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Every portal route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/portal/") }))
+        .route("/portal", get(|| async { Redirect::to("/portal/") }))
+        .route("/portal/static/portal.css", get(css))
+        .route(
+            "/portal/login",
+            get(session::login_page).post(session::login_submit),
+        )
+        .route(
+            "/portal/login/totp",
+            get(session::totp_page).post(session::totp_submit),
+        )
+        .route("/portal/logout", post(session::logout))
+        .route("/portal/", get(dashboard::page))
+        .route("/portal/items", get(items::list).post(items::submit))
+        .route("/portal/items/new", get(items::new_form).post(items::edit))
+        .route("/portal/items/preview", post(items::preview))
+        .route("/portal/items/{id}", get(items::detail))
+        .route("/portal/items/{id}/feedback", post(items::feedback))
+        .route("/portal/alerts", get(alerts::list).post(alerts::issue))
+        .route("/portal/alerts/new", get(alerts::new_form))
+        .route("/portal/alerts/{id}", get(alerts::detail))
+        .route("/portal/alerts/{id}/ack", post(alerts::ack))
+        .route("/portal/consultations", get(consultations::list))
+        .route("/portal/settings", get(settings::page))
+        .route("/portal/lang", post(settings::set_lang))
+        .route(
+            "/portal/settings/totp",
+            get(settings::totp_form).post(settings::totp_confirm),
+        )
+        .route(
+            "/portal/settings/logout-everywhere",
+            post(settings::logout_everywhere),
+        )
+        .route("/portal/{*rest}", get(not_found).post(not_found))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+async fn not_found() -> PortalError {
+    PortalError::NotFound
+}
+
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// What a portal request can fail with; shown as a page in both languages.
+#[derive(Debug)]
+pub enum PortalError {
+    /// No live session: to the login page.
+    Login,
+    /// A form without its session's CSRF token, or from another origin.
+    Csrf,
+    /// Nothing here, or nothing the caller may see.
+    NotFound,
+    /// What an API handler refused, with its reason.
+    Api(ApiError),
+}
+
+impl From<ApiError> for PortalError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::NotFound => Self::NotFound,
+            other => Self::Api(other),
+        }
+    }
+}
+
+impl From<tsunagu_store::StoreError> for PortalError {
+    fn from(e: tsunagu_store::StoreError) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+impl From<tsunagu_core::DomainError> for PortalError {
+    fn from(e: tsunagu_core::DomainError) -> Self {
+        Self::Api(e.into())
+    }
+}
+
+/// The status an API error answers with.
+#[must_use]
+pub fn api_status(e: &ApiError) -> StatusCode {
+    match e {
+        ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::NotFound => StatusCode::NOT_FOUND,
+        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+        ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The message of an API error fit to show (internal causes are logged, not shown).
+#[must_use]
+pub fn api_message(e: &ApiError) -> String {
+    match e {
+        ApiError::Internal(cause) => {
+            tracing::error!(%cause, "portal request failed");
+            "Something went wrong on our side; it has been logged.".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Login => Redirect::to("/portal/login").into_response(),
+            Self::Csrf => layout::error_page(
+                StatusCode::FORBIDDEN,
+                "フォームの有効期限が切れたか、不正な送信です",
+                "The form expired or did not come from this site",
+                "Reload the page and try again.",
+            ),
+            Self::NotFound => layout::error_page(
+                StatusCode::NOT_FOUND,
+                "見つかりません",
+                "Not found",
+                "There is nothing here, or nothing you may see.",
+            ),
+            Self::Api(e) => {
+                let status = api_status(&e);
+                layout::error_page(status, "エラー", "Error", &api_message(&e))
+            }
+        }
+    }
+}
+
+/// The result of a portal handler.
+pub type PortalResult<T = Response> = Result<T, PortalError>;
+
+/// A submitted form's fields, in order (a name may repeat).
+#[derive(Debug, Clone, Default)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `name`, or "".
+    #[must_use]
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).unwrap_or("")
+    }
+
+    /// Whether a checkbox `name` was ticked.
+    #[must_use]
+    pub fn checked(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| !v.is_empty())
+    }
+
+    /// The fields other than the CSRF token, to carry through a preview.
+    pub fn fields(&self) -> impl Iterator<Item = &(String, String)> {
+        self.0.iter().filter(|(k, _)| k != "_csrf")
+    }
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+#[must_use]
+pub fn ct_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Refuses a form sent from a page of another origin (when the browser says which).
+///
+/// # Errors
+/// [`PortalError::Csrf`] when `Origin` names another host than `Host`.
+pub fn check_origin(headers: &HeaderMap) -> PortalResult<()> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest);
+    if origin_host.is_some_and(|o| !host.is_empty() && o.eq_ignore_ascii_case(host)) {
+        Ok(())
+    } else {
+        Err(PortalError::Csrf)
+    }
+}
+
+/// A form posted within a live session, its CSRF token checked against the
+/// session's (constant time) and its origin checked: every portal `POST` but the
+/// login takes one.
+#[derive(Debug)]
+pub struct Posted(pub Session, pub FormData);
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = PortalError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        check_origin(&parts.headers)?;
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let Form(pairs) =
+            Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|_| PortalError::Csrf)?;
+        let form = FormData(pairs);
+        if !ct_eq(form.text("_csrf"), &session.csrf) {
+            return Err(PortalError::Csrf);
+        }
+        Ok(Self(session, form))
+    }
+}
+
+/// A `303 See Other` to `to`.
+#[must_use]
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// `back` if it is a portal path of this site, else the dashboard.
+#[must_use]
+pub fn safe_back(back: &str) -> &str {
+    let ok = back.starts_with("/portal/")
+        && !back.contains("//")
+        && !back.contains('\\')
+        && !back.chars().any(char::is_control);
+    if ok { back } else { "/portal/" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(ct_eq("abc", "abc"));
+        assert!(!ct_eq("abc", "abd"));
+        assert!(!ct_eq("abc", "abcd"));
+        assert!(!ct_eq("", "a"));
+        assert!(ct_eq("", ""));
+    }
+
+    #[test]
+    fn only_portal_paths_are_followed_back() {
+        assert_eq!(
+            safe_back("/portal/items?kind=analysis"),
+            "/portal/items?kind=analysis"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/portal//evil",
+            "/api/v1/me",
+            "/portal/\\evil",
+            "",
+        ] {
+            assert_eq!(safe_back(bad), "/portal/", "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        assert!(check_origin(&h).is_ok(), "no Origin: the token decides");
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
+        assert!(check_origin(&h).is_ok());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(check_origin(&h).is_err());
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(check_origin(&h).is_err());
+    }
+}

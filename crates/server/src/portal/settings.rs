@@ -1,0 +1,202 @@
+//! `/portal/settings`: the language, the TOTP second factor (enrolment with a QR
+//! code), and logging out of every session.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use maud::{Markup, PreEscaped, html};
+use qrcode::QrCode;
+use qrcode::render::svg;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::i18n::{Lang, jst};
+use super::layout::{self, csrf, flash};
+use super::session::{self, new_totp_secret, otpauth_uri, totp_match};
+use super::{PortalResult, Posted, Session, safe_back, see_other};
+use crate::{AppState, audit_by};
+
+/// `?ok=` after an action.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Done {
+    /// Which action succeeded.
+    pub ok: Option<String>,
+}
+
+/// `GET /portal/settings`.
+pub async fn page(
+    State(state): State<AppState>,
+    s: Session,
+    Query(done): Query<Done>,
+) -> PortalResult {
+    let lang = s.lang;
+    let enabled_at = state
+        .store
+        .portal_user(s.viewer.user.id)
+        .await?
+        .totp_enabled_at;
+    let body = html! {
+        @match done.ok.as_deref() {
+            Some("totp") => (flash(lang.t("totp_enrolled"))),
+            Some("lang") => (flash(lang.t("lang_saved"))),
+            _ => {}
+        }
+        section.card aria-labelledby="h-lang" {
+            h2 #h-lang { (lang.t("language")) }
+            form method="post" action="/portal/lang" {
+                (csrf(&s))
+                input type="hidden" name="back" value="/portal/settings?ok=lang";
+                p {
+                    label for="lang" { (lang.t("language")) }
+                    select #lang name="lang" {
+                        @for l in [Lang::Ja, Lang::En] {
+                            option value=(l.as_str()) selected[l == lang] lang=(l.as_str()) { (l.own_name()) }
+                        }
+                    }
+                }
+                p { button.primary type="submit" { (lang.t("save")) } }
+            }
+        }
+        section.card aria-labelledby="h-totp" {
+            h2 #h-totp { (lang.t("totp_title")) }
+            @if s.totp_enabled {
+                p.ok { (lang.t("totp_status_on")) @if let Some(t) = enabled_at { " (" (jst(t)) ")" } }
+            } @else {
+                p.warn { (lang.t("totp_status_off")) }
+                p { a.button href="/portal/settings/totp" { (lang.t("totp_setup")) } }
+            }
+        }
+        section.card aria-labelledby="h-sessions" {
+            h2 #h-sessions { (lang.t("sessions")) }
+            p #logout-all-help { (lang.t("logout_everywhere_help")) }
+            form method="post" action="/portal/settings/logout-everywhere" {
+                (csrf(&s))
+                button.danger type="submit" aria-describedby="logout-all-help" { (lang.t("logout_everywhere")) }
+            }
+        }
+    };
+    Ok(layout::page(
+        &s,
+        "/portal/settings",
+        lang.t("settings_title"),
+        body,
+    ))
+}
+
+/// `POST /portal/lang`: stores the user's language and goes back.
+pub async fn set_lang(State(state): State<AppState>, Posted(s, f): Posted) -> PortalResult {
+    if let Some(l) = Lang::parse(f.text("lang")) {
+        state
+            .store
+            .set_portal_lang(s.viewer.user.id, l.as_str())
+            .await?;
+    }
+    Ok(see_other(safe_back(f.text("back"))))
+}
+
+/// The QR code of an `otpauth://` URI as inline SVG (drawn by us from the URI: it
+/// holds no markup from anyone).
+fn qr_svg(uri: &str) -> Markup {
+    let Ok(code) = QrCode::new(uri.as_bytes()) else {
+        return html! {};
+    };
+    let svg = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(220, 220)
+        .quiet_zone(true)
+        .build();
+    let svg = match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => "",
+    };
+    PreEscaped(svg.replacen("<svg", "<svg role=\"img\" aria-label=\"QR code\"", 1))
+}
+
+fn enrol_page(
+    s: &Session,
+    secret: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> axum::response::Response {
+    let lang = s.lang;
+    let uri = otpauth_uri(&s.viewer.user.login, secret);
+    let body = html! {
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        p { (lang.t("totp_enrol_steps")) }
+        div.qr { (qr_svg(&uri)) }
+        p { (lang.t("totp_secret_text")) ": " code #totp-secret { (secret) } }
+        form.card method="post" action="/portal/settings/totp" {
+            (csrf(s))
+            p {
+                label for="code" { (lang.t("totp_code")) }
+                input #code type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required autocomplete="one-time-code";
+            }
+            p { button.primary type="submit" { (lang.t("totp_button")) } }
+        }
+    };
+    let mut resp = layout::page(s, "/portal/settings/totp", lang.t("totp_enrol_title"), body);
+    *resp.status_mut() = status;
+    resp
+}
+
+/// `GET /portal/settings/totp`: a new secret for this session (kept until a code
+/// confirms it), shown as a QR code and as text.
+pub async fn totp_form(State(state): State<AppState>, s: Session) -> PortalResult {
+    if s.totp_enabled {
+        return Ok(see_other("/portal/settings"));
+    }
+    let secret = match &s.totp_pending {
+        Some(p) => p.clone(),
+        None => {
+            let p = new_totp_secret();
+            state
+                .store
+                .set_portal_totp_pending(&s.id_hash, Some(&p))
+                .await?;
+            p
+        }
+    };
+    Ok(enrol_page(&s, &secret, None, StatusCode::OK))
+}
+
+/// `POST /portal/settings/totp`: a code of the pending secret enrols it, audited.
+pub async fn totp_confirm(State(state): State<AppState>, Posted(s, f): Posted) -> PortalResult {
+    if s.totp_enabled {
+        return Ok(see_other("/portal/settings"));
+    }
+    let Some(secret) = s.totp_pending.clone() else {
+        return Ok(see_other("/portal/settings/totp"));
+    };
+    let now = OffsetDateTime::now_utc();
+    let Some(step) = totp_match(&secret, f.text("code"), now) else {
+        return Ok(enrol_page(
+            &s,
+            &secret,
+            Some(s.lang.t("totp_wrong")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    };
+    let mut tx = state.store.begin().await?;
+    tx.enable_totp(s.viewer.user.id, &secret, step, now).await?;
+    tx.audit(&audit_by(
+        Some(&s.viewer),
+        "portal.totp_enrol",
+        "user",
+        &s.viewer.user.id.to_string(),
+        json!({}),
+    ))
+    .await?;
+    tx.commit().await?;
+    state
+        .store
+        .set_portal_totp_pending(&s.id_hash, None)
+        .await?;
+    Ok(see_other("/portal/settings?ok=totp"))
+}
+
+/// `POST /portal/settings/logout-everywhere`: ends every session of the user.
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    Posted(s, _): Posted,
+) -> PortalResult {
+    session::end_all(&state, &s).await
+}

@@ -1,0 +1,1279 @@
+//! The web portal (issue 11) over real HTTP on both backends: login with and without
+//! TOTP (codes computed here by an RFC 6238 implementation of the test's own), the
+//! session cookie's exact flags, CSRF refusals, the ends of a session (idle,
+//! absolute, logout everywhere, a disabled user, a withdrawn member), the language
+//! switch, an item page as the policy view gives it (masked for class 2, 404 for an
+//! excluded regulator), the preview's counts, feedback, alerts and their receipts.
+//! Then the same story in a real Chromium, driven by Playwright
+//! (`scripts/portal-browser-test.py`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::{Council, TestApp, admitted_in, council};
+use hmac::{Hmac, KeyInit, Mac};
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+// ---- An RFC 6238 TOTP of the test's own (base32 from RFC 4648, HMAC-SHA1) ----
+
+fn unbase32(s: &str) -> Vec<u8> {
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits = String::new();
+    for c in s.chars().filter(|c| *c != '=') {
+        let v = alphabet.find(c.to_ascii_uppercase()).expect("base32");
+        bits.push_str(&format!("{v:05b}"));
+    }
+    bits.as_bytes()
+        .chunks(8)
+        .filter(|c| c.len() == 8)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+        .collect()
+}
+
+fn code_at(secret_b32: &str, step: i64) -> String {
+    let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&unbase32(secret_b32)).unwrap();
+    mac.update(&step.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 0xf) as usize;
+    let n = (u32::from(h[o] & 0x7f) << 24)
+        | (u32::from(h[o + 1]) << 16)
+        | (u32::from(h[o + 2]) << 8)
+        | u32::from(h[o + 3]);
+    format!("{:06}", n % 1_000_000)
+}
+
+fn step_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() / 30
+}
+
+/// A code that is none of the codes around now.
+fn wrong_code(secret_b32: &str) -> &'static str {
+    let now = step_now();
+    ["000000", "111111", "222222"]
+        .into_iter()
+        .find(|c| (now - 2..=now + 2).all(|s| code_at(secret_b32, s) != *c))
+        .unwrap()
+}
+
+#[test]
+fn the_tests_totp_matches_rfc_6238() {
+    // RFC 6238 appendix B: the SHA-1 seed "12345678901234567890", last 6 digits.
+    let seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    assert_eq!(code_at(seed, 59 / 30), "287082");
+    assert_eq!(code_at(seed, 1_111_111_109 / 30), "081804");
+    assert_eq!(code_at(seed, 20_000_000_000 / 30), "353130");
+}
+
+// ---- A small browser: cookies by hand, no redirects followed ----
+
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The value of the first hidden `_csrf` field.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"_csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no _csrf in {}", self.body));
+        let rest = &self.body[at + 20..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+fn encode(form: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish()
+}
+
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            base: app.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let req = if self.cookies.is_empty() {
+            req
+        } else {
+            req.header("cookie", self.cookie_header())
+        };
+        let resp = req.send().await.unwrap();
+        let page = Page {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.unwrap(),
+        };
+        for c in page.set_cookies() {
+            let (kv, attrs) = c.split_once(';').unwrap_or((&c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        page
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(form));
+        self.send(req).await
+    }
+
+    async fn post_with(&mut self, path: &str, form: &[(&str, &str)], origin: &str) -> Page {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(form));
+        self.send(req).await
+    }
+
+    /// The password step; returns where it sent us.
+    async fn password(&mut self, login: &str, password: &str) -> Page {
+        let page = self.get("/portal/login").await;
+        assert_eq!(page.status, 200);
+        let token = page.csrf();
+        self.post(
+            "/portal/login",
+            &[("login", login), ("password", password), ("_csrf", &token)],
+        )
+        .await
+    }
+
+    /// Logs in with a password only (no second factor enrolled).
+    async fn login(&mut self, login: &str, password: &str) {
+        let p = self.password(login, password).await;
+        assert_eq!((p.status, p.location()), (303, "/portal/"), "{}", p.body);
+    }
+
+    /// The CSRF token of a logged-in page.
+    async fn token(&mut self) -> String {
+        let p = self.get("/portal/settings").await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        p.csrf()
+    }
+
+    /// Enrols a TOTP secret with the code of the step before now (so the current
+    /// step is still free for the next login); returns the secret.
+    async fn enrol_totp(&mut self) -> String {
+        let page = self.get("/portal/settings/totp").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("<svg"), "a QR code");
+        let at = page.body.find("id=\"totp-secret\">").unwrap();
+        let rest = &page.body[at + 17..];
+        let secret = rest[..rest.find('<').unwrap()].to_owned();
+        let token = page.csrf();
+        let wrong = wrong_code(&secret);
+        let p = self
+            .post(
+                "/portal/settings/totp",
+                &[("code", wrong), ("_csrf", &token)],
+            )
+            .await;
+        assert_eq!(p.status, 422);
+        let code = code_at(&secret, step_now() - 1);
+        let p = self
+            .post(
+                "/portal/settings/totp",
+                &[("code", &code), ("_csrf", &token)],
+            )
+            .await;
+        assert_eq!(
+            (p.status, p.location()),
+            (303, "/portal/settings?ok=totp"),
+            "{}",
+            p.body
+        );
+        secret
+    }
+}
+
+fn session_id(b: &Browser) -> String {
+    b.cookies
+        .get("tsunagu_session")
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn admin_login(member_id: &str) -> String {
+    format!("admin-{}", &member_id[member_id.len() - 8..])
+}
+
+const MEMBER_PASSWORD: &str = "correct horse battery staple";
+
+async fn sessions_of(app: &TestApp, login: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM portal_sessions s JOIN users u ON u.id = s.user_id WHERE u.login = $1",
+    )
+    .bind(login)
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap()
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar::<_, String>("SELECT action FROM audit_log ORDER BY seq")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap()
+}
+
+// ---- Login, TOTP, cookies ----
+
+async fn login_with_and_without_totp(app: &TestApp) {
+    let c = council(app).await;
+    let (m, _) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let login = admin_login(&m);
+    let mut b = Browser::new(app);
+
+    // GET / leads to the portal, which leads to the login page.
+    let p = b.get("/").await;
+    assert_eq!((p.status, p.location()), (303, "/portal/"));
+    let p = b.get("/portal/").await;
+    assert_eq!((p.status, p.location()), (303, "/portal/login"));
+
+    let page = b.get("/portal/login").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<html lang=\"ja\">"),
+        "Japanese by default"
+    );
+    assert!(page.body.contains("<main"));
+    assert!(page.body.contains("<label for=\"login\">"));
+    assert_eq!(
+        page.headers["content-security-policy"],
+        "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    assert_eq!(page.headers["cache-control"], "no-store");
+    let login_cookie = page.set_cookies().pop().unwrap();
+    let token = page.csrf();
+    assert_eq!(
+        login_cookie,
+        format!(
+            "tsunagu_login={token}; HttpOnly; Secure; SameSite=Strict; Path=/portal/login; Max-Age=3600"
+        )
+    );
+
+    // The login form's double-submit token is required.
+    let p = b
+        .post(
+            "/portal/login",
+            &[
+                ("login", &login),
+                ("password", MEMBER_PASSWORD),
+                ("_csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    // A wrong password, an unknown login: the same refusal.
+    for (l, pw) in [
+        (login.as_str(), "wrong password here"),
+        ("nobody-here", MEMBER_PASSWORD),
+    ] {
+        let p = b.password(l, pw).await;
+        assert_eq!(p.status, 401);
+        assert!(p.body.contains("ログイン名またはパスワードが違います。"));
+        assert!(
+            p.set_cookies()
+                .iter()
+                .all(|c| !c.starts_with("tsunagu_session"))
+        );
+    }
+
+    // Without a second factor: a session at once, and the dashboard nags.
+    let p = b.password(&login, MEMBER_PASSWORD).await;
+    assert_eq!((p.status, p.location()), (303, "/portal/"));
+    let cookie = p
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("tsunagu_session="))
+        .unwrap();
+    let id = session_id(&b);
+    assert_eq!(id.len(), 64);
+    assert!(id.bytes().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(
+        cookie,
+        format!("tsunagu_session={id}; HttpOnly; Secure; SameSite=Strict; Path=/portal")
+    );
+    // Only the session id's hash is stored.
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM portal_sessions")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, vec![hex::encode(Sha256::digest(id.as_bytes()))]);
+    let dash = b.get("/portal/").await;
+    assert_eq!(dash.status, 200);
+    assert!(dash.body.contains("二要素認証が設定されていません"), "nag");
+    assert!(dash.body.contains("<h1>ダッシュボード</h1>"));
+    assert!(
+        audit_actions(app)
+            .await
+            .contains(&"portal.login".to_owned())
+    );
+
+    // Enrolment: a QR code, a wrong code refused, the right one enrols (audited).
+    let secret = b.enrol_totp().await;
+    assert_eq!(secret.len(), 32);
+    assert!(
+        audit_actions(app)
+            .await
+            .contains(&"portal.totp_enrol".to_owned())
+    );
+    let dash = b.get("/portal/").await;
+    assert!(!dash.body.contains("二要素認証が設定されていません"));
+
+    // Logout ends the session in the browser and on the server.
+    let token = b.token().await;
+    let p = b.post("/portal/logout", &[("_csrf", &token)]).await;
+    assert_eq!((p.status, p.location()), (303, "/portal/login"));
+    assert!(p.set_cookies().contains(
+        &"tsunagu_session=; HttpOnly; Secure; SameSite=Strict; Path=/portal; Max-Age=0".to_owned()
+    ));
+    assert_eq!(sessions_of(app, &login).await, 0);
+    let mut replay = Browser::new(app);
+    replay.cookies.insert("tsunagu_session".into(), id.clone());
+    assert_eq!(replay.get("/portal/").await.location(), "/portal/login");
+
+    // With a second factor: the password step opens only the TOTP step.
+    let p = b.password(&login, MEMBER_PASSWORD).await;
+    assert_eq!((p.status, p.location()), (303, "/portal/login/totp"));
+    let pending = session_id(&b);
+    assert_eq!(b.get("/portal/").await.location(), "/portal/login");
+    let page = b.get("/portal/login/totp").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("autocomplete=\"one-time-code\""));
+    let token = page.csrf();
+    // The enrolment's code was used: it does not log in.
+    let used = code_at(&secret, step_now() - 1);
+    let p = b
+        .post("/portal/login/totp", &[("code", &used), ("_csrf", &token)])
+        .await;
+    assert_eq!(p.status, 401, "a used code is refused");
+    let code = code_at(&secret, step_now());
+    let p = b
+        .post("/portal/login/totp", &[("code", &code), ("_csrf", &token)])
+        .await;
+    assert_eq!((p.status, p.location()), (303, "/portal/"), "{}", p.body);
+    let full = session_id(&b);
+    assert_ne!(full, pending, "a new session id after the second factor");
+    assert_eq!(b.get("/portal/").await.status, 200);
+    let mut old = Browser::new(app);
+    old.cookies.insert("tsunagu_session".into(), pending);
+    assert_eq!(old.get("/portal/").await.location(), "/portal/login");
+
+    // The same code again, in another login: refused.
+    let mut other = Browser::new(app);
+    let p = other.password(&login, MEMBER_PASSWORD).await;
+    assert_eq!(p.location(), "/portal/login/totp");
+    let token = other.get("/portal/login/totp").await.csrf();
+    let p = other
+        .post("/portal/login/totp", &[("code", &code), ("_csrf", &token)])
+        .await;
+    assert_eq!(p.status, 401);
+    // Five wrong codes drop the pending login.
+    let wrong = wrong_code(&secret);
+    let mut last = p;
+    for _ in 0..4 {
+        last = other
+            .post("/portal/login/totp", &[("code", wrong), ("_csrf", &token)])
+            .await;
+    }
+    assert_eq!(last.status, 401);
+    assert!(
+        last.body.contains("誤ったコードが多すぎます"),
+        "{}",
+        last.body
+    );
+    assert!(!other.cookies.contains_key("tsunagu_session"));
+    assert_eq!(
+        other.get("/portal/login/totp").await.location(),
+        "/portal/login"
+    );
+    assert_eq!(
+        sessions_of(app, &login).await,
+        1,
+        "only the full session is left"
+    );
+}
+
+// ---- CSRF ----
+
+async fn forms_need_the_csrf_token(app: &TestApp) {
+    let c = council(app).await;
+    let (m, _) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let mut b = Browser::new(app);
+    b.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    let token = b.token().await;
+    for form in [
+        vec![("lang", "en"), ("back", "/portal/")],
+        vec![("lang", "en"), ("back", "/portal/"), ("_csrf", "0000")],
+        vec![
+            ("lang", "en"),
+            ("back", "/portal/"),
+            ("_csrf", &token[..63]),
+        ],
+    ] {
+        let p = b.post("/portal/lang", &form).await;
+        assert_eq!(p.status, 403, "{form:?}");
+        assert!(p.body.contains("<main"));
+    }
+    for path in [
+        "/portal/logout",
+        "/portal/settings/logout-everywhere",
+        "/portal/items",
+        "/portal/alerts",
+    ] {
+        assert_eq!(
+            b.post(path, &[("_csrf", "nope")]).await.status,
+            403,
+            "{path}"
+        );
+    }
+    // From another site's page, even with the token: refused.
+    let p = b
+        .post_with(
+            "/portal/lang",
+            &[("lang", "en"), ("back", "/portal/"), ("_csrf", &token)],
+            "https://evil.example",
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    let p = b
+        .post_with(
+            "/portal/lang",
+            &[
+                ("lang", "en"),
+                ("back", "//evil.example/"),
+                ("_csrf", &token),
+            ],
+            &b.base.clone(),
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/"),
+        "no open redirect"
+    );
+    // Nothing changed by the refused forms but the last.
+    let lang: String = sqlx::query_scalar("SELECT portal_lang FROM users WHERE login = $1")
+        .bind(admin_login(&m))
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(lang, "en");
+}
+
+// ---- Ends of sessions ----
+
+async fn sessions_end(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let login = admin_login(&m);
+    let ms = |t: time::OffsetDateTime| (t.unix_timestamp_nanos() / 1_000_000) as i64;
+
+    // Idle for 30 minutes.
+    let mut b = Browser::new(app);
+    b.login(&login, MEMBER_PASSWORD).await;
+    assert_eq!(b.get("/portal/").await.status, 200);
+    sqlx::query("UPDATE portal_sessions SET last_seen_at = $1")
+        .bind(ms(
+            time::OffsetDateTime::now_utc() - time::Duration::minutes(31)
+        ))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(b.get("/portal/").await.location(), "/portal/login");
+    assert_eq!(sessions_of(app, &login).await, 0);
+    // 29 idle minutes are fine.
+    b.login(&login, MEMBER_PASSWORD).await;
+    sqlx::query("UPDATE portal_sessions SET last_seen_at = $1")
+        .bind(ms(
+            time::OffsetDateTime::now_utc() - time::Duration::minutes(29)
+        ))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(b.get("/portal/").await.status, 200);
+    // 12 hours after login, however busy.
+    let created: i64 = sqlx::query_scalar("SELECT created_at FROM portal_sessions")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let expires: i64 = sqlx::query_scalar("SELECT expires_at FROM portal_sessions")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(expires - created, 12 * 3600 * 1000);
+    sqlx::query("UPDATE portal_sessions SET expires_at = $1")
+        .bind(ms(
+            time::OffsetDateTime::now_utc() - time::Duration::seconds(1)
+        ))
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(b.get("/portal/").await.location(), "/portal/login");
+
+    // Log out everywhere: every session of the user goes.
+    let mut one = Browser::new(app);
+    let mut two = Browser::new(app);
+    one.login(&login, MEMBER_PASSWORD).await;
+    two.login(&login, MEMBER_PASSWORD).await;
+    assert_eq!(sessions_of(app, &login).await, 2);
+    let t = one.token().await;
+    let p = one
+        .post("/portal/settings/logout-everywhere", &[("_csrf", &t)])
+        .await;
+    assert_eq!((p.status, p.location()), (303, "/portal/login"));
+    assert_eq!(sessions_of(app, &login).await, 0);
+    assert_eq!(two.get("/portal/").await.location(), "/portal/login");
+    assert_eq!(one.get("/portal/").await.location(), "/portal/login");
+
+    // A disabled user: its sessions are deleted with the change.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{m}/users"),
+            Some(&token),
+            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let analyst = v["id"].as_str().unwrap().to_owned();
+    let mut a = Browser::new(app);
+    a.login("soc-analyst", "another long password").await;
+    one.login(&login, MEMBER_PASSWORD).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/users/{analyst}/disable"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(sessions_of(app, "soc-analyst").await, 0);
+    assert_eq!(a.get("/portal/").await.location(), "/portal/login");
+    assert_eq!(
+        one.get("/portal/").await.status,
+        200,
+        "other users keep theirs"
+    );
+    let p = a.password("soc-analyst", "another long password").await;
+    assert_eq!(p.status, 401, "a disabled user cannot log in");
+
+    // A withdrawn member: every session of its users goes.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{m}/withdraw"),
+            Some(&token),
+            json!({"reason": "merger"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(sessions_of(app, &login).await, 0);
+    assert_eq!(one.get("/portal/").await.location(), "/portal/login");
+    let p = one.password(&login, MEMBER_PASSWORD).await;
+    assert_eq!(p.status, 401);
+
+    // An expelled member: the same.
+    let (x, _) = admitted_in(app, &c, "Shady Utility", "class2", "gas", false).await;
+    let mut shady = Browser::new(app);
+    shady.login(&admin_login(&x), MEMBER_PASSWORD).await;
+    assert_eq!(sessions_of(app, &admin_login(&x)).await, 1);
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{x}/expel"),
+            Some(&c.admin),
+            json!({"reason": "free rider"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(sessions_of(app, &admin_login(&x)).await, 0);
+    assert_eq!(shady.get("/portal/").await.location(), "/portal/login");
+}
+
+// ---- Language ----
+
+async fn the_language_switch_is_remembered(app: &TestApp) {
+    let c = council(app).await;
+    let (m, _) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let login = admin_login(&m);
+    let mut b = Browser::new(app);
+    b.login(&login, MEMBER_PASSWORD).await;
+    let page = b.get("/portal/items").await;
+    assert!(page.body.contains("<html lang=\"ja\">"));
+    assert!(page.body.contains("<h1>共有情報</h1>"));
+    assert!(page.body.contains("時刻はすべて日本標準時 (JST) です。"));
+    let token = page.csrf();
+    let p = b
+        .post(
+            "/portal/lang",
+            &[("lang", "en"), ("back", "/portal/items"), ("_csrf", &token)],
+        )
+        .await;
+    assert_eq!((p.status, p.location()), (303, "/portal/items"));
+    let page = b.get("/portal/items").await;
+    assert!(page.body.contains("<html lang=\"en\">"));
+    assert!(page.body.contains("<h1>Shared items</h1>"));
+    assert!(
+        page.body
+            .contains("All times are Japan Standard Time (JST).")
+    );
+    // Remembered for the user, not the browser.
+    let mut elsewhere = Browser::new(app);
+    elsewhere.login(&login, MEMBER_PASSWORD).await;
+    assert!(
+        elsewhere
+            .get("/portal/")
+            .await
+            .body
+            .contains("<h1>Dashboard</h1>")
+    );
+    let p = b
+        .post(
+            "/portal/lang",
+            &[("lang", "ja"), ("back", "/portal/"), ("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert!(
+        elsewhere
+            .get("/portal/")
+            .await
+            .body
+            .contains("<h1>ダッシュボード</h1>")
+    );
+}
+
+// ---- Items: submit with preview, policy view, feedback ----
+
+struct Cast {
+    c: Council,
+    provider: String,
+    provider_token: String,
+    class2: String,
+    regulator: String,
+    general: String,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let c = council(app).await;
+    let (p, provider_token) = admitted_in(
+        app,
+        &c,
+        "Kirishiro Security",
+        "class1",
+        "electricity",
+        false,
+    )
+    .await;
+    let (k2, _) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let (r, _) = admitted_in(
+        app,
+        &c,
+        "Energy Agency",
+        "class1",
+        "national_government",
+        false,
+    )
+    .await;
+    let (g, _) = admitted_in(app, &c, "Small Utility", "general", "electricity", false).await;
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/members/{r}/roles"),
+            Some(&c.admin),
+            Some(json!({"roles": ["regulator"], "regulator_of": ["electricity"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    Cast {
+        c,
+        provider: admin_login(&p),
+        provider_token,
+        class2: admin_login(&k2),
+        regulator: admin_login(&r),
+        general: admin_login(&g),
+    }
+}
+
+fn item_form<'a>(
+    token: &'a str,
+    title: &'a str,
+    exclude_all_regulators: bool,
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("_csrf", token),
+        ("kind", "threat_information"),
+        ("title", title),
+        ("executive_context", "Operations may stop."),
+        (
+            "technical_details",
+            "TECHNICAL-SECRET lateral movement over SMB",
+        ),
+        ("countermeasures", "Block 203.0.113.77 at the border."),
+        ("indicators", "ipv4 203.0.113.77\nevil-portal.example"),
+        ("cves", "CVE-2017-0144"),
+        ("techniques", "T1210"),
+        ("confidence", "probable"),
+        ("tlp", "amber"),
+        ("victim_name", "VICTIM-SECRET Power Co."),
+        ("victim_sector", "electricity"),
+        ("victim_damaged", "1"),
+        ("damage_details", "DAMAGE-SECRET three substations"),
+        ("class.class1", "1"),
+        ("class.class2", "1"),
+    ];
+    if exclude_all_regulators {
+        f.push(("exclude_all_regulators", "1"));
+    }
+    f
+}
+
+fn row(class_or_role: &str, label: &str, reached: usize, of: usize) -> String {
+    format!(
+        "{class_or_role}><th scope=\"row\">{label}</th><td class=\"n\">{reached}</td><td class=\"n\">{of}</td>"
+    )
+}
+
+async fn submit_preview_view_and_feedback(app: &TestApp) {
+    let k = cast(app).await;
+    let mut provider = Browser::new(app);
+    provider.login(&k.provider, MEMBER_PASSWORD).await;
+    let page = provider.get("/portal/items/new").await;
+    assert_eq!(page.status, 200);
+    for label in [
+        "すべての所管省庁に共有しない",
+        "自組織の分野の所管省庁には共有しない",
+        "<label for=\"title\">",
+    ] {
+        assert!(page.body.contains(label), "{label}");
+    }
+    let token = page.csrf();
+    let title = "Ransomware <script>alert(1)</script> on substations";
+
+    // The preview without the exclusion: the regulator would receive it.
+    let p = provider
+        .post("/portal/items/preview", &item_form(&token, title, false))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body.contains(&row(
+            "data-role=\"regulator\" class=\"regulator-row\"",
+            "所管省庁",
+            1,
+            1
+        )),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("所管省庁にも届きます。"));
+    // With it: nobody regulating receives it; class 1 and 2 do, general members not
+    // (threat information is not a confirmed countermeasure). The coordinator's
+    // member (class 1) and the regulator's (class 1) are counted by class too.
+    let p = provider
+        .post("/portal/items/preview", &item_form(&token, title, true))
+        .await;
+    assert_eq!(p.status, 200);
+    let b = &p.body;
+    assert!(
+        b.contains(&row(
+            "data-role=\"regulator\" class=\"regulator-row\"",
+            "所管省庁",
+            0,
+            1
+        )),
+        "{b}"
+    );
+    assert!(b.contains("所管省庁には届きません。"));
+    assert!(
+        b.contains(&row("data-class=\"class2\"", "第二類", 1, 1)),
+        "{b}"
+    );
+    assert!(
+        b.contains(&row("data-class=\"general\"", "一般", 0, 1)),
+        "{b}"
+    );
+    // class 1: the secretariat, the coordinator (both class 1 members of the first
+    // start), the regulator (excluded); so 2 of 3.
+    assert!(
+        b.contains(&row("data-class=\"class1\"", "第一類", 2, 3)),
+        "{b}"
+    );
+    assert!(
+        b.contains(&row("data-role=\"coordinator\"", "調整機関", 1, 1)),
+        "{b}"
+    );
+    // What each audience sees, from the views themselves.
+    assert!(
+        b.contains("data-audience=\"class2\">第二類 (マスク済み) (1)"),
+        "{b}"
+    );
+    assert!(b.contains("&lt;script&gt;"), "escaped");
+    assert!(!b.contains("<script>"), "no markup from the title");
+    assert_eq!(
+        app.store.item_count().await.unwrap(),
+        0,
+        "the preview shares nothing"
+    );
+    assert!(b.contains("<input type=\"hidden\" name=\"exclude_all_regulators\" value=\"1\">"));
+    // Back to the form, as filled in.
+    let back = provider
+        .post("/portal/items/new", &item_form(&token, title, true))
+        .await;
+    assert_eq!(back.status, 200);
+    assert!(
+        back.body
+            .contains("value=\"Ransomware &lt;script&gt;alert(1)&lt;/script&gt; on substations\"")
+    );
+    assert!(
+        back.body
+            .contains("name=\"exclude_all_regulators\" value=\"1\" checked")
+    );
+
+    // A bad pseudonym or indicator is named, nothing shared.
+    let mut bad = item_form(&token, title, true);
+    bad.push(("excluded", "M-NOSUCH1"));
+    let p = provider.post("/portal/items/preview", &bad).await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("M-NOSUCH1"));
+
+    // Share it.
+    let p = provider
+        .post("/portal/items", &item_form(&token, title, true))
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let loc = p.location().to_owned();
+    assert!(
+        loc.starts_with("/portal/items/") && loc.ends_with("?ok=shared"),
+        "{loc}"
+    );
+    let id = loc
+        .trim_start_matches("/portal/items/")
+        .trim_end_matches("?ok=shared")
+        .to_owned();
+    let mine = provider.get(&loc).await;
+    assert!(
+        mine.body.contains("VICTIM-SECRET"),
+        "the provider sees everything"
+    );
+    assert!(
+        mine.body.contains("すべての所管省庁に共有しない"),
+        "and its scope"
+    );
+    // The API's view agrees: shared through the same path.
+    let (s, v) = app
+        .get(&format!("/api/v1/items/{id}"), &k.provider_token)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["scope"]["exclude_all_regulators"], true);
+    assert_eq!(v["indicators"].as_array().unwrap().len(), 2);
+
+    // Class 2 sees it masked.
+    let mut c2 = Browser::new(app);
+    c2.login(&k.class2, MEMBER_PASSWORD).await;
+    let page = c2.get(&format!("/portal/items/{id}")).await;
+    assert_eq!(page.status, 200);
+    for secret in [
+        "VICTIM-SECRET",
+        "TECHNICAL-SECRET",
+        "DAMAGE-SECRET",
+        &k.provider,
+    ] {
+        assert!(!page.body.contains(secret), "{secret} leaked");
+    }
+    for shown in [
+        "技術詳細はあなたの区分には開示されません。",
+        "被害組織名は開示されません。",
+        "203.0.113.77",
+        "提供元: 調整機関経由",
+        "第二類 (マスク済み)",
+    ] {
+        assert!(page.body.contains(shown), "{shown}");
+    }
+    let list = c2.get("/portal/items").await;
+    assert!(list.body.contains(&format!("/portal/items/{id}")));
+    let found = c2.get("/portal/items?indicator=203.0.113.0%2F24").await;
+    assert!(
+        found.body.contains(&format!("/portal/items/{id}")),
+        "CIDR search finds it"
+    );
+    let none = c2.get("/portal/items?kind=countermeasure").await;
+    assert!(!none.body.contains(&format!("/portal/items/{id}")));
+    let bad = c2.get("/portal/items?indicator=%3F%3F").await;
+    assert_eq!(bad.status, 400);
+
+    // Feedback: the buttons, the API's handler behind them.
+    assert!(page.body.contains("value=\"seen\""));
+    assert!(
+        page.body.contains("来ている")
+            && page.body.contains("来ていない")
+            && page.body.contains("わからない")
+    );
+    let dash = c2.get("/portal/").await;
+    assert!(
+        dash.body.contains(&format!("/portal/items/{id}")),
+        "owed on the dashboard"
+    );
+    let token2 = page.csrf();
+    let p = c2
+        .post(
+            &format!("/portal/items/{id}/feedback"),
+            &[
+                ("sighting", "seen"),
+                ("comment", "two hits"),
+                ("_csrf", &token2),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, format!("/portal/items/{id}?ok=feedback").as_str())
+    );
+    let (s, v) = app
+        .get(&format!("/api/v1/items/{id}/feedback"), &k.provider_token)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["tally"]["seen"], 1);
+    let dash = c2.get("/portal/").await;
+    assert!(
+        !dash.body.contains(&format!("/portal/items/{id}")),
+        "no longer owed"
+    );
+    let page = c2.get(&format!("/portal/items/{id}")).await;
+    assert!(page.body.contains("あなたの組織の回答"));
+    let tally = provider.get(&format!("/portal/items/{id}")).await;
+    assert!(tally.body.contains("回答の集計"));
+
+    // The regulator: not at all.
+    let mut reg = Browser::new(app);
+    reg.login(&k.regulator, MEMBER_PASSWORD).await;
+    assert_eq!(reg.get(&format!("/portal/items/{id}")).await.status, 404);
+    assert!(!reg.get("/portal/items").await.body.contains(&id));
+    let t = reg.token().await;
+    let p = reg
+        .post(
+            &format!("/portal/items/{id}/feedback"),
+            &[("sighting", "seen"), ("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(p.status, 404);
+    // General members: not this kind of item.
+    let mut gen_ = Browser::new(app);
+    gen_.login(&k.general, MEMBER_PASSWORD).await;
+    assert_eq!(gen_.get(&format!("/portal/items/{id}")).await.status, 404);
+    assert_eq!(gen_.get("/portal/items/not-an-id").await.status, 404);
+    assert_eq!(gen_.get("/portal/nothing/here").await.status, 404);
+    let _ = &k.c;
+}
+
+// ---- Alerts ----
+
+async fn alerts_ack_and_progress(app: &TestApp) {
+    let k = cast(app).await;
+    let mut coord = Browser::new(app);
+    coord
+        .login("coord-admin", "a long coordinator password")
+        .await;
+    let page = coord.get("/portal/alerts/new").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let token = page.csrf();
+    let p = coord
+        .post(
+            "/portal/alerts",
+            &[
+                ("_csrf", &token),
+                ("title", "Patch the VPN gateways"),
+                ("severity", "critical"),
+                ("action_required", "Apply the vendor fix today."),
+                ("class.class2", "1"),
+                ("exercise", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let loc = p.location().to_owned();
+    let id = loc
+        .trim_start_matches("/portal/alerts/")
+        .trim_end_matches("?ok=issued")
+        .to_owned();
+
+    let mut c2 = Browser::new(app);
+    c2.login(&k.class2, MEMBER_PASSWORD).await;
+    let dash = c2.get("/portal/").await;
+    assert!(
+        dash.body.contains(&format!("/portal/alerts/{id}")),
+        "unacknowledged on the dashboard"
+    );
+    assert!(dash.body.contains("【訓練 / EXERCISE】"));
+    let page = c2.get(&format!("/portal/alerts/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Apply the vendor fix today."));
+    assert!(
+        !page.body.contains("id=\"progress\""),
+        "recipients see no progress"
+    );
+    let t = page.csrf();
+    let p = c2
+        .post(
+            &format!("/portal/alerts/{id}/ack"),
+            &[("acted", "0"), ("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let dash = c2.get("/portal/").await;
+    assert!(
+        !dash.body.contains(&format!("/portal/alerts/{id}")),
+        "acknowledged"
+    );
+    let p = c2
+        .post(
+            &format!("/portal/alerts/{id}/ack"),
+            &[("acted", "1"), ("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    assert!(c2.get("/portal/alerts").await.body.contains("対応済み"));
+
+    let page = coord.get(&format!("/portal/alerts/{id}")).await;
+    assert!(page.body.contains("id=\"progress\""));
+    assert!(page.body.contains("<td class=\"n targeted\">1</td><td class=\"n delivered\">1</td><td class=\"n read\">1</td><td class=\"n acted\">1</td>"), "{}", page.body);
+
+    // Not a recipient: 404. Not an issuer: no form.
+    let mut reg = Browser::new(app);
+    reg.login(&k.regulator, MEMBER_PASSWORD).await;
+    assert_eq!(reg.get(&format!("/portal/alerts/{id}")).await.status, 404);
+    assert_eq!(reg.get("/portal/alerts/new").await.status, 403);
+    let t = reg.token().await;
+    let p = reg
+        .post(
+            &format!("/portal/alerts/{id}/ack"),
+            &[("acted", "1"), ("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(p.status, 404);
+}
+
+async fn static_css_and_consultations(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let (s, _) = app
+        .post(
+            "/api/v1/consultations",
+            Some(&token),
+            json!({"subject": "Odd DNS traffic", "text": "something feels off"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let mut b = Browser::new(app);
+    b.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    let page = b.get("/portal/consultations").await;
+    assert!(page.body.contains("Odd DNS traffic"));
+    let dash = b.get("/portal/").await;
+    let at = dash.body.find("/portal/static/portal.css?v=").unwrap();
+    let href = &dash.body[at..at + dash.body[at..].find('"').unwrap()];
+    let css = b.get(href).await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        css.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(css.body.contains("@media (max-width: 40rem)"));
+    assert!(
+        !css.body.contains("http://")
+            && !css.body.contains("https://")
+            && !css.body.contains("@import")
+    );
+}
+
+on_both_backends!(
+    login_with_and_without_totp,
+    forms_need_the_csrf_token,
+    sessions_end,
+    the_language_switch_is_remembered,
+    submit_preview_view_and_feedback,
+    alerts_ack_and_progress,
+    static_css_and_consultations,
+);
+
+// ---- The browser test ----
+
+/// Runs `scripts/portal-browser-test.py` with Playwright against Debian's Chromium:
+/// log in with TOTP, share an item excluding regulators through the scope editor
+/// (seeing the preview), see it masked as a class-2 member and not at all as a
+/// regulator, answer feedback, issue an alert and acknowledge it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_real_browser() {
+    let required = std::env::var("TSUNAGU_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let python = std::env::var("TSUNAGU_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let chromium = std::env::var("TSUNAGU_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let has_playwright = python.as_ref().is_some_and(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import playwright.sync_api"])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    let usable = python
+        .clone()
+        .filter(|_| has_playwright && std::path::Path::new(&chromium).exists());
+    let Some(python) = usable else {
+        assert!(
+            !required,
+            "TSUNAGU_REQUIRE_BROWSER=1 but no Python with Playwright ({python:?}) or no Chromium at {chromium}"
+        );
+        eprintln!(
+            "\n*** SKIPPED the portal's browser test: needs TSUNAGU_TEST_PYTHON with playwright and Chromium at {chromium}. Run scripts/test. ***\n"
+        );
+        return;
+    };
+    let app = TestApp::spawn_with(common::Db::Sqlite, common::fast())
+        .await
+        .unwrap();
+    let k = cast(&app).await;
+    let mut users = serde_json::Map::new();
+    for (role, login, password) in [
+        ("provider", k.provider.as_str(), MEMBER_PASSWORD),
+        ("class2", k.class2.as_str(), MEMBER_PASSWORD),
+        ("regulator", k.regulator.as_str(), MEMBER_PASSWORD),
+        ("coordinator", "coord-admin", "a long coordinator password"),
+    ] {
+        let mut b = Browser::new(&app);
+        b.login(login, password).await;
+        let secret = b.enrol_totp().await;
+        users.insert(
+            role.into(),
+            json!({"login": login, "password": password, "totp_secret": secret}),
+        );
+    }
+    let shots = tempfile::tempdir().unwrap();
+    let config = json!({
+        "users": users,
+        "screenshots": shots.path(),
+        "chromium": chromium,
+    });
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = root.join("scripts/portal-browser-test.py");
+    // Chromium allows Secure cookies on http://localhost.
+    let base = app.base.replace("127.0.0.1", "localhost");
+    let args = (
+        python.clone(),
+        script.clone(),
+        base.clone(),
+        config.to_string(),
+    );
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&args.0)
+            .arg(&args.1)
+            .arg(&args.2)
+            .arg(&args.3)
+            .output()
+    });
+    let out = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("the browser test took over 5 minutes")
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("portal browser test: OK"), "{stdout}");
+    for name in [
+        "dashboard.png",
+        "item-masked.png",
+        "scope-preview.png",
+        "alert.png",
+    ] {
+        let meta =
+            std::fs::metadata(shots.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(meta.len() > 5_000, "{name} is a real screenshot");
+    }
+    // What the browser did went through the same paths: the item is shared with the
+    // regulators excluded, the class-2 member answered, the alert was acknowledged.
+    let items: Vec<String> = sqlx::query_scalar("SELECT id FROM items")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/items/{}/feedback", items[0]),
+            &k.provider_token,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["tally"]["seen"], 1, "{v}");
+    let (s, v) = app
+        .get(&format!("/api/v1/items/{}", items[0]), &k.provider_token)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["scope"]["exclude_all_regulators"], true, "{v}");
+    let acted: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM alert_receipts WHERE acted_at IS NOT NULL")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(acted, 1);
+    app.finish().await;
+}
