@@ -4,6 +4,7 @@
 mod bench;
 mod bench_fanout;
 mod bench_matching;
+mod bench_observations;
 mod interop;
 
 /// mimalloc rather than the system allocator: imports and exports churn through large
@@ -68,7 +69,8 @@ enum Command {
     },
 }
 
-/// Benchmarks: those of [`bench`], the alert fan-out and product matching.
+/// Benchmarks: those of [`bench`], the alert fan-out, product matching and observation
+/// ingestion.
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
     #[command(flatten)]
@@ -80,6 +82,9 @@ enum BenchCommand {
     /// Matching catalogue entries against the asset registry on SQLite: one entry and
     /// the whole catalogue against 1,000,000 assets and SBOM components.
     Matching(bench_matching::MatchingArgs),
+    /// Sensor observations on SQLite: routing one record against 100,000 registered
+    /// prefixes, and ingesting 1,000,000 records (routing included) with peak memory.
+    Observations(bench_observations::ObservationsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +231,7 @@ async fn main() -> Result<()> {
             BenchCommand::Other(command) => bench::run(command).await,
             BenchCommand::Fanout(args) => bench_fanout::run(args).await,
             BenchCommand::Matching(args) => bench_matching::run(args).await,
+            BenchCommand::Observations(args) => bench_observations::run(args).await,
         },
         Command::Serve(args) => run_serve(args).await,
         Command::Demo(args) => run_demo(args).await,

@@ -57,18 +57,25 @@ impl RoutingCache {
 /// # Errors
 /// On database failure, or when a stored entry no longer parses.
 pub async fn routing_table(store: &Store) -> Result<Routing<MemberId>, StoreError> {
+    const PAGE: i64 = 10_000;
     let mut table = Routing::new();
-    for row in store
-        .constituency_all(Some(tsunagu_store::ConstituencyStatus::Verified))
-        .await?
-    {
-        let kind = EntryKind::parse(&row.kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("constituency kind {:?}", row.kind)))?;
-        let entry = Entry::parse(kind, &row.value)
-            .map_err(|e| StoreError::Corrupt(format!("constituency {:?}: {e}", row.value)))?;
-        table.insert(&entry, row.member);
+    let mut after = String::new();
+    loop {
+        let page = store.verified_constituency_page(&after, PAGE).await?;
+        for (_, member, kind, value) in &page {
+            let kind = EntryKind::parse(kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("constituency kind {kind:?}")))?;
+            let entry = Entry::parse(kind, value)
+                .map_err(|e| StoreError::Corrupt(format!("constituency {value:?}: {e}")))?;
+            table.insert(&entry, *member);
+        }
+        match page.last() {
+            Some((id, ..)) if page.len() == usize::try_from(PAGE).unwrap_or(0) => {
+                after.clone_from(id)
+            }
+            _ => return Ok(table),
+        }
     }
-    Ok(table)
 }
 
 /// What an ingestion stored.
@@ -102,22 +109,33 @@ struct DailyKey {
     tag: String,
 }
 
-/// Routed records waiting to be written.
-pub struct Routed {
-    hits: Vec<HitRow>,
+/// What routing leaves once the hits are handed on: the council-wide daily counts
+/// and the batch's figures.
+pub struct Counted {
     daily: HashMap<DailyKey, (i64, i64)>,
     records: u64,
+    hits: u64,
+    members: std::collections::BTreeSet<MemberId>,
     first_at: Option<OffsetDateTime>,
     last_at: Option<OffsetDateTime>,
 }
 
-impl Routed {
-    /// Records read so far.
+impl Counted {
+    /// Records read.
     #[must_use]
     pub fn records(&self) -> u64 {
         self.records
     }
+
+    /// Hits handed on.
+    #[must_use]
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
 }
+
+/// Hits handed on together: one multi-row statement's worth.
+pub const HIT_CHUNK: usize = 1000;
 
 /// The port a record is counted under in the trends: the port probed (destination)
 /// when there is one, else the record's own (a scan report's exposed service port).
@@ -140,7 +158,9 @@ fn day_cached(cache: &mut Option<(time::Date, String)>, t: OffsetDateTime) -> St
 }
 
 /// Parses and routes every record of `records` (a stream), calling `progress` with the
-/// count read every 10,000 records. Stops at the first malformed record.
+/// count read every 10,000 records and handing the hits to `sink` a chunk at a time
+/// as they are found, so memory does not grow with the hits. Stops at the first
+/// malformed record, or when `sink` answers false (its writer stopped).
 ///
 /// # Errors
 /// The first record that does not parse, by line and column.
@@ -148,15 +168,18 @@ pub fn route_all(
     table: &Routing<MemberId>,
     records: impl Iterator<Item = Result<Observation, ParseError>>,
     mut progress: impl FnMut(u64),
-) -> Result<Routed, ParseError> {
-    let mut out = Routed {
-        hits: Vec::new(),
+    mut sink: impl FnMut(Vec<HitRow>) -> bool,
+) -> Result<Counted, ParseError> {
+    let mut out = Counted {
         daily: HashMap::new(),
         records: 0,
+        hits: 0,
+        members: std::collections::BTreeSet::new(),
         first_at: None,
         last_at: None,
     };
     let mut routes: Vec<(MemberId, Via)> = Vec::new();
+    let mut chunk: Vec<HitRow> = Vec::with_capacity(HIT_CHUNK);
     let mut day = None;
     for record in records {
         let o = record?;
@@ -187,77 +210,26 @@ pub fn route_all(
             &mut routes,
         );
         for (member, via) in routes.drain(..) {
-            out.hits.push(HitRow {
+            out.hits += 1;
+            out.members.insert(member);
+            chunk.push(HitRow {
                 member,
                 observation: o.clone(),
                 via: via.as_str().to_owned(),
                 matched: via.entry(),
             });
         }
+        if chunk.len() >= HIT_CHUNK
+            && !sink(std::mem::replace(&mut chunk, Vec::with_capacity(HIT_CHUNK)))
+        {
+            return Ok(out);
+        }
+    }
+    if !chunk.is_empty() {
+        sink(chunk);
     }
     progress(out.records);
     Ok(out)
-}
-
-/// Writes routed records as one batch submitted by `v`'s member, audited, in one
-/// transaction.
-///
-/// # Errors
-/// On database failure; then nothing is written.
-pub async fn store_routed(
-    store: &Store,
-    routed: Routed,
-    source: &str,
-    v: &Viewer,
-) -> Result<IngestSummary, StoreError> {
-    let batch = BatchRow {
-        id: Uuid::now_v7().to_string(),
-        source: source.to_owned(),
-        submitted_by: v.member.id,
-        records: i64::try_from(routed.records).unwrap_or(i64::MAX),
-        hits: i64::try_from(routed.hits.len()).unwrap_or(i64::MAX),
-        first_at: routed.first_at,
-        last_at: routed.last_at,
-        created_at: OffsetDateTime::now_utc(),
-    };
-    let daily: Vec<Daily> = routed
-        .daily
-        .into_iter()
-        .map(|(k, (records, packets))| Daily {
-            day: k.day,
-            sensor_type: k.sensor_type.to_owned(),
-            protocol: k.protocol,
-            port: k.port,
-            tag: k.tag,
-            records,
-            packets,
-        })
-        .collect();
-    let mut members: Vec<MemberId> = routed.hits.iter().map(|h| h.member).collect();
-    members.sort_unstable();
-    members.dedup();
-    let mut tx = store.begin().await?;
-    if routed.hits.len() > 10_000 {
-        tx.bulk(256).await?;
-    }
-    tx.insert_observations(&batch, &routed.hits, &daily).await?;
-    tx.audit(&audit_by(
-        Some(v),
-        "observations.ingest",
-        "observation_batch",
-        &batch.id,
-        serde_json::json!({ "source": source, "records": batch.records, "hits": batch.hits, "members_hit": members.len() }),
-    ))
-    .await?;
-    tx.commit().await?;
-    Ok(IngestSummary {
-        batch_id: batch.id,
-        records: routed.records,
-        hits: routed.hits.len() as u64,
-        members_hit: members.len(),
-        first_at: routed.first_at,
-        last_at: routed.last_at,
-    })
 }
 
 /// Why an ingestion stored nothing.
@@ -278,9 +250,11 @@ pub enum IngestError {
 }
 
 /// Ingests every record of `reader` (CSV or JSON lines; detected from the first bytes
-/// when `format` is `None`) as one batch submitted by `v`'s member: parsed and routed
-/// as a stream off the async threads, then written in one transaction. `progress` is
-/// told the records read every 10,000.
+/// when `format` is `None`) as one batch submitted by `v`'s member, in one transaction:
+/// records are parsed and routed as a stream off the async threads while their hits
+/// are written, a thousand at a time, into the open transaction; the batch's figures,
+/// its council-wide daily counts and the audit entry complete it. A malformed record
+/// rolls everything back. `progress` is told the records read every 10,000.
 ///
 /// # Errors
 /// The first malformed record, an empty input, or database failure: nothing is stored.
@@ -294,7 +268,20 @@ pub async fn ingest<R: std::io::Read + Send + 'static>(
     progress: impl FnMut(u64) + Send + 'static,
 ) -> Result<IngestSummary, IngestError> {
     let table = state.routing.get(&state.store).await?;
-    let routed = tokio::task::spawn_blocking(move || -> Result<Routed, IngestError> {
+    let mut batch = BatchRow {
+        id: Uuid::now_v7().to_string(),
+        source: source.to_owned(),
+        submitted_by: v.member.id,
+        records: 0,
+        hits: 0,
+        first_at: None,
+        last_at: None,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_batch(&batch).await?;
+    let (chunks, mut received) = tokio::sync::mpsc::channel::<Vec<HitRow>>(8);
+    let routing = tokio::task::spawn_blocking(move || -> Result<Counted, IngestError> {
         let mut reader = std::io::BufReader::with_capacity(256 * 1024, reader);
         let format = match format {
             Some(f) => f,
@@ -307,14 +294,67 @@ pub async fn ingest<R: std::io::Read + Send + 'static>(
             &table,
             observation::records(reader, format, &defaults),
             progress,
+            |chunk| chunks.blocking_send(chunk).is_ok(),
         )?)
-    })
-    .await
-    .map_err(|e| IngestError::Read(e.to_string()))??;
-    if routed.records == 0 {
+    });
+    let mut written = 0_usize;
+    let mut failed = None;
+    while let Some(chunk) = received.recv().await {
+        if written == HIT_CHUNK {
+            // Many hits: a larger page cache for the index pages they touch.
+            tx.bulk(16).await?;
+        }
+        written += chunk.len();
+        if let Err(e) = tx.insert_hits(&batch.id, &chunk).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    drop(received);
+    let counted = routing
+        .await
+        .map_err(|e| IngestError::Read(e.to_string()))??;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    if counted.records == 0 {
         return Err(IngestError::Empty);
     }
-    Ok(store_routed(&state.store, routed, source, v).await?)
+    batch.records = i64::try_from(counted.records).unwrap_or(i64::MAX);
+    batch.hits = i64::try_from(counted.hits).unwrap_or(i64::MAX);
+    batch.first_at = counted.first_at;
+    batch.last_at = counted.last_at;
+    let daily: Vec<Daily> = counted
+        .daily
+        .into_iter()
+        .map(|(k, (records, packets))| Daily {
+            day: k.day,
+            sensor_type: k.sensor_type.to_owned(),
+            protocol: k.protocol,
+            port: k.port,
+            tag: k.tag,
+            records,
+            packets,
+        })
+        .collect();
+    tx.finish_batch(&batch, &daily).await?;
+    tx.audit(&audit_by(
+        Some(v),
+        "observations.ingest",
+        "observation_batch",
+        &batch.id,
+        serde_json::json!({ "source": source, "records": batch.records, "hits": batch.hits, "members_hit": counted.members.len() }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(IngestSummary {
+        batch_id: batch.id,
+        records: counted.records,
+        hits: counted.hits,
+        members_hit: counted.members.len(),
+        first_at: counted.first_at,
+        last_at: counted.last_at,
+    })
 }
 
 /// A shared indicator that falls inside a member's constituency.

@@ -323,6 +323,32 @@ async fn constituency(db: Db) {
         3,
         "the valid first row was not stored either"
     );
+    // Hits are written while the file is still being read: a malformed last row
+    // after thousands of hits still leaves nothing behind.
+    let mut long = String::from("timestamp,ip,port,protocol,tag,sensor_id,sensor_type\n");
+    for i in 0..2500 {
+        long.push_str(&format!(
+            "{} 03:10:00,203.0.113.{},23,tcp,mirai,dn-1,darknet\n",
+            today(),
+            1 + i % 250
+        ));
+    }
+    long.push_str(&format!(
+        "{} 03:11:00,not-an-address,23,tcp,mirai,dn-1,darknet\n",
+        today()
+    ));
+    let (s, v) = ingest(&app, &c.admin, "", "text/csv", long).await;
+    assert_eq!(s, 422, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2502, column ip:"),
+        "{v}"
+    );
+    assert_eq!(app.audit_len().await, before, "nothing was written");
+    let (_, page) = app.get("/api/v1/observations/hits", &isp).await;
+    assert_eq!(hits_of(&page).len(), 3, "none of the 2,500 hits were kept");
     let (s, v) = ingest(&app, &c.admin, "", "text/csv", "timestamp,ip\n".into()).await;
     assert_eq!(s, 422, "{v}");
 

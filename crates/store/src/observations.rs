@@ -346,6 +346,37 @@ impl Store {
         .transpose()
     }
 
+    /// A page of the verified entries after the id `after` (`""` for the first), in id
+    /// order: `(id, member, kind, value)` only, so a routing table of hundreds of
+    /// thousands of entries is built without holding their rows.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn verified_constituency_page(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, MemberId, String, String)>> {
+        sqlx::query(
+            "SELECT id, member_id, kind, value FROM constituency \
+             WHERE status = 'verified' AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                parse_id(&r.try_get::<String, _>("member_id")?)?,
+                r.try_get("kind")?,
+                r.try_get("value")?,
+            ))
+        })
+        .collect()
+    }
+
     /// How many times any constituency changed: a routing table built at one version
     /// is current while this stays the same.
     ///
@@ -621,17 +652,12 @@ impl Tx {
         Ok(done)
     }
 
-    /// Writes an ingestion: the batch, its hits, and its council-wide daily counts
-    /// (added to those already there).
+    /// Starts an ingestion's batch (its hits follow with [`Tx::insert_hits`], its
+    /// figures with [`Tx::finish_batch`]).
     ///
     /// # Errors
     /// On database failure.
-    pub async fn insert_observations(
-        &mut self,
-        batch: &BatchRow,
-        hits: &[HitRow],
-        daily: &[Daily],
-    ) -> Result<()> {
+    pub async fn insert_batch(&mut self, batch: &BatchRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO observation_batches (id, source, submitted_by, records, hits, first_at, last_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -646,6 +672,46 @@ impl Tx {
         .bind(to_ms(batch.created_at))
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// Completes a batch: its figures, and its council-wide daily counts added to those
+    /// already there.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn finish_batch(&mut self, batch: &BatchRow, daily: &[Daily]) -> Result<()> {
+        sqlx::query(
+            "UPDATE observation_batches SET records = $1, hits = $2, first_at = $3, last_at = $4 WHERE id = $5",
+        )
+        .bind(batch.records)
+        .bind(batch.hits)
+        .bind(batch.first_at.map(to_ms))
+        .bind(batch.last_at.map(to_ms))
+        .bind(&batch.id)
+        .execute(&mut *self.tx)
+        .await?;
+        for d in daily {
+            sqlx::query(DAILY_UPSERT)
+                .bind(&d.day)
+                .bind(&d.sensor_type)
+                .bind(&d.protocol)
+                .bind(d.port)
+                .bind(&d.tag)
+                .bind(d.records)
+                .bind(d.packets)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Writes hits of the batch `batch_id` (any number; written a statement per
+    /// thousand).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn insert_hits(&mut self, batch_id: &str, hits: &[HitRow]) -> Result<()> {
         for chunk in hits.chunks(HIT_CHUNK) {
             let mut sql = Sql::bulk(self.backend);
             sql.push(
@@ -657,7 +723,7 @@ impl Tx {
                 sql.push(if i == 0 { "(" } else { ", (" });
                 sql.bind_text(h.member.to_string())
                     .push(", ")
-                    .bind_text(batch.id.clone())
+                    .bind_text(batch_id)
                     .push(", ")
                     .bind_int(to_ms(o.timestamp))
                     .push(", ")
@@ -696,18 +762,6 @@ impl Tx {
         }
         // Upserts one row at a time keep the statement simple on both backends; a
         // batch has a few hundred distinct (day, type, protocol, port, tag) keys.
-        for d in daily {
-            sqlx::query(DAILY_UPSERT)
-                .bind(&d.day)
-                .bind(&d.sensor_type)
-                .bind(&d.protocol)
-                .bind(d.port)
-                .bind(&d.tag)
-                .bind(d.records)
-                .bind(d.packets)
-                .execute(&mut *self.tx)
-                .await?;
-        }
         Ok(())
     }
 }
