@@ -160,6 +160,39 @@ pub struct LoginRequest {
     /// Token lifetime in days (default 30, at most 366).
     #[serde(default)]
     pub expires_in_days: Option<i64>,
+    /// The current code of the user's second factor (TOTP): required when the user
+    /// enrolled one in the portal, so a password alone never yields a token.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// Checks the second factor of a user whose password was right: nothing to do when it
+/// enrolled none; else `code` must be the current TOTP code, not used before.
+///
+/// # Errors
+/// [`ApiError::Unauthorized`] when the code is missing, wrong or used.
+pub(crate) async fn second_factor(
+    state: &AppState,
+    user: tsunagu_core::ids::UserId,
+    code: Option<&str>,
+) -> ApiResult<()> {
+    let Some(secret) = state.store.portal_user(user).await?.totp_secret else {
+        return Ok(());
+    };
+    let code = code.ok_or_else(|| {
+        ApiError::Unauthorized(
+            "this user has a second factor: send its current code as \"totp\"".into(),
+        )
+    })?;
+    let step = crate::portal::session::totp_match(&secret, code, OffsetDateTime::now_utc())
+        .ok_or_else(|| ApiError::Unauthorized("wrong login, password or code".into()))?;
+    if state.store.use_totp_step(user, step).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized(
+            "this code was used already: wait for the next one".into(),
+        ))
+    }
 }
 
 /// A token request by an authenticated user.
@@ -248,6 +281,7 @@ pub async fn login(
     if !member.is_active() {
         return Err(refused());
     }
+    second_factor(&state, found.user.id, req.totp.as_deref()).await?;
     let mut tx = state.store.begin().await?;
     let issued = issue_token(&mut tx, found.user.id, member.id, &name, days, None).await?;
     tx.commit().await?;

@@ -376,6 +376,18 @@ async fn basic(state: &AppState, encoded: &str) -> TaxiiResult<Option<Viewer>> {
         }
         cache.insert(key, (found.password_hash.clone(), Instant::now()));
     }
+    // A password is one factor: a user who enrolled a second one uses an API token.
+    if state
+        .store
+        .portal_user(found.user.id)
+        .await?
+        .totp_secret
+        .is_some()
+    {
+        return Err(TaxiiError(ApiError::Unauthorized(
+            "this user has a second factor: use an API token (Authorization: Bearer) instead of Basic".into(),
+        )));
+    }
     let Some(member) = state.store.member(found.user.member_id).await? else {
         return Ok(None);
     };
