@@ -426,6 +426,31 @@ pub fn indicator_hits(
 /// The meta key of the indicator sweep's position in the items' change order.
 const WATERMARK: &str = "constituency_indicator_watermark";
 
+/// How far back a newly verified constituency entry is checked against shared items.
+pub const REWIND_ON_VERIFY: time::Duration = time::Duration::days(30);
+
+/// Moves the indicator sweep back to items changed since `since` (when it is past that
+/// point), so a constituency entry verified now is checked against recently shared
+/// items too; members already told about an item are not told again.
+///
+/// # Errors
+/// On database failure.
+pub async fn rewind_indicator_sweep(
+    tx: &mut tsunagu_store::Tx,
+    store: &Store,
+    since: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let to = audit_ms(since);
+    let current = store
+        .meta(WATERMARK)
+        .await?
+        .and_then(|w| w.split_once(':').and_then(|(a, _)| a.parse::<i64>().ok()));
+    if current.is_some_and(|c| c > to) {
+        tx.set_meta(WATERMARK, &format!("{to}:0")).await?;
+    }
+    Ok(())
+}
+
 /// Items read per indicator sweep step.
 const SWEEP_PAGE: i64 = 500;
 

@@ -678,6 +678,29 @@ async fn indicators(db: Db) {
         .get("/api/v1/observations/indicator-hits", &vendor)
         .await;
     assert_eq!(list, json!([]));
+
+    // A range verified later is checked against what was shared before: the first
+    // item's 192.0.2.200 now falls in the power company's new range.
+    registered(&app, &c, &power, "cidr", "192.0.2.0/24").await;
+    until(
+        "the notice about an item shared before the range was verified",
+        || async {
+            power_hook.got.lock().unwrap().iter().any(|r| {
+                serde_json::from_slice::<Value>(&r.body).unwrap()["item"]["id"]
+                    == shared_id.as_str()
+            })
+        },
+    )
+    .await;
+    let (_, list) = app.get("/api/v1/observations/indicator-hits", &power).await;
+    let items: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["item_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(items.len(), 2, "{list}");
+    assert!(items.contains(&shared_id.as_str()) && items.contains(&hidden_id.as_str()));
     app.finish().await;
 }
 

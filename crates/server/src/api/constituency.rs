@@ -328,6 +328,12 @@ async fn decide(
         return Err(ApiError::Conflict("the entry was decided meanwhile".into()));
     }
     let action = if status == ConstituencyStatus::Verified {
+        crate::observations::rewind_indicator_sweep(
+            &mut tx,
+            &state.store,
+            now - crate::observations::REWIND_ON_VERIFY,
+        )
+        .await?;
         "constituency.verify"
     } else {
         "constituency.reject"
