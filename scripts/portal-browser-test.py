@@ -246,8 +246,12 @@ def main():
         story.check_pages(c2_page, [
             "/portal/", "/portal/items", "/portal/items?indicator=203.0.113.77", item_url,
             "/portal/items/new", "/portal/alerts", alert_url, "/portal/consultations", "/portal/settings",
+            "/portal/constituency", "/portal/observations", "/portal/trends", "/portal/kev", "/portal/assets",
+            "/portal/incidents", "/portal/incidents/new",
         ])
-        story.check_pages(co_page, ["/portal/alerts/new", alert_url])
+        story.check_pages(co_page, ["/portal/alerts/new", alert_url, "/portal/constituency"])
+        co_page.goto(story.base + "/portal/constituency")
+        expect(co_page.locator("#h-queue")).to_contain_text("1")
         co_page.goto(alert_url)
         expect(co_page.locator("#progress td.acted").first).to_have_text("1")
         story.shot(co_page, "alert.png")

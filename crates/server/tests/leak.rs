@@ -370,6 +370,7 @@ async fn portal_pages(app: &TestApp, m: &M, planted: &[Planted]) -> (String, Str
         "/portal/items",
         "/portal/alerts",
         "/portal/consultations",
+        "/portal/observations",
     ] {
         let (s, body) = p.get(path).await;
         assert_eq!(s, 200, "{path} for {}", m.id);
@@ -398,6 +399,11 @@ async fn portal_pages(app: &TestApp, m: &M, planted: &[Planted]) -> (String, Str
         "/portal/items/new",
         "/portal/settings",
         "/portal/alerts/new",
+        "/portal/constituency",
+        "/portal/trends",
+        "/portal/kev",
+        "/portal/assets",
+        "/portal/incidents",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);

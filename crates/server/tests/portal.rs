@@ -3,7 +3,11 @@
 //! session cookie's exact flags, CSRF refusals, the ends of a session (idle,
 //! absolute, logout everywhere, a disabled user, a withdrawn member), the language
 //! switch, an item page as the policy view gives it (masked for class 2, 404 for an
-//! excluded regulator), the preview's counts, feedback, alerts and their receipts.
+//! excluded regulator), the preview's counts, feedback, alerts and their receipts;
+//! the constituency (registration, the coordinator's queue), observations (one's own
+//! hits only, the CSV digest) and trends; the catalogue and one's assets (by form,
+//! CSV and SBOM, and which are affected); incidents with their deadline clocks (404
+//! for anyone a report was not routed to).
 //! Then the same story in a real Chromium, driven by Playwright
 //! (`scripts/portal-browser-test.py`).
 
@@ -1143,6 +1147,653 @@ async fn static_css_and_consultations(app: &TestApp) {
     );
 }
 
+// ---- Constituency, observations, trends ----
+
+/// Gives the council's admin member the sensor-operator role (keeping its others).
+async fn make_sensor_operator(app: &TestApp, c: &Council) {
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/members/{}/roles", c.admin_member),
+            Some(&c.admin),
+            Some(json!({"roles": ["secretariat", "committee", "sensor_operator"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+}
+
+fn with_token<'a>(t: &'a str, mut f: Vec<(&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
+    f.push(("_csrf", t));
+    f
+}
+
+fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The id of the one entry with `value` in the coordinator's list of `status`.
+async fn entry_id(app: &TestApp, c: &Council, status: &str, value: &str) -> String {
+    let (s, v) = app
+        .get(
+            &format!("/api/v1/constituency?status={status}"),
+            &c.coordinator,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["value"] == value)
+        .unwrap_or_else(|| panic!("no {status} entry {value} in {v}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn constituency_and_observations(app: &TestApp) {
+    let c = council(app).await;
+    make_sensor_operator(app, &c).await;
+    let (isp_member, _) = admitted_in(
+        app,
+        &c,
+        "Aonami Net",
+        "class2",
+        "information_communication",
+        false,
+    )
+    .await;
+    let (power_member, _) =
+        admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let mut isp = Browser::new(app);
+    isp.login(&admin_login(&isp_member), MEMBER_PASSWORD).await;
+    let mut power = Browser::new(app);
+    power
+        .login(&admin_login(&power_member), MEMBER_PASSWORD)
+        .await;
+
+    // The page, in the navigation, with an empty list and the form.
+    let dash = isp.get("/portal/").await;
+    for href in [
+        "href=\"/portal/constituency\"",
+        "href=\"/portal/observations\"",
+        "href=\"/portal/trends\"",
+    ] {
+        assert!(dash.body.contains(href), "{href}");
+    }
+    let page = isp.get("/portal/constituency").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<h1>自組織の範囲（コンスティチュエンシー）</h1>")
+    );
+    assert!(page.body.contains("aria-current=\"page\""));
+    assert!(page.body.contains("登録はまだありません。"));
+    assert!(
+        !page.body.contains("id=\"h-queue\""),
+        "the queue is the coordinator's"
+    );
+    let t = page.csrf();
+
+    // The form needs its token; refusals are shown in the form, the values kept.
+    let entry = |kind: &'static str, value: &'static str| {
+        vec![
+            ("kind", kind),
+            ("value", value),
+            ("ownership", "APNIC allocation to us (whois org ORG-EX1)"),
+        ]
+    };
+    let p = isp
+        .post("/portal/constituency", &entry("cidr", "203.0.113.0/24"))
+        .await;
+    assert_eq!(p.status, 403);
+    let f = with_token(&t, entry("cidr", "10.0.0.0/7"));
+    let p = isp.post("/portal/constituency", &f).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(
+        p.body.contains("an IPv4 range may be at most a /8"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("id=\"register-error\" role=\"alert\""));
+    assert!(p.body.contains("value=\"10.0.0.0/7\""), "the value is kept");
+    let f = with_token(&t, entry("cidr", "203.0.113.0/24"));
+    let p = isp.post("/portal/constituency", &f).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/constituency?ok=registered"),
+        "{}",
+        p.body
+    );
+    let p = isp.post("/portal/constituency", &f).await;
+    assert_eq!(p.status, 409, "registered already");
+    assert!(p.body.contains("registered already"));
+    let f = with_token(&t, entry("domain", "aonami.example"));
+    assert_eq!(isp.post("/portal/constituency", &f).await.status, 303);
+    let page = isp.get("/portal/constituency?ok=registered").await;
+    assert!(page.body.contains("203.0.113.0/24"));
+    assert!(page.body.contains("確認待ち"));
+    assert!(page.body.contains("role=\"status\""));
+
+    // Another member's overlapping entry is held.
+    let pt = power.token().await;
+    let f = with_token(&pt, entry("cidr", "203.0.113.128/25"));
+    assert_eq!(power.post("/portal/constituency", &f).await.status, 303);
+    let page = power.get("/portal/constituency").await;
+    assert!(page.body.contains("保留（重複）"));
+    assert!(
+        !page.body.contains("203.0.113.0/24"),
+        "a member sees that it overlaps, not with what"
+    );
+
+    // Removal: only one's own entry.
+    let domain = entry_id(app, &c, "pending", "aonami.example").await;
+    let p = power
+        .post(
+            &format!("/portal/constituency/{domain}/remove"),
+            &[("_csrf", &pt)],
+        )
+        .await;
+    assert_eq!(p.status, 404);
+    let p = isp
+        .post(&format!("/portal/constituency/{domain}/remove"), &[])
+        .await;
+    assert_eq!(p.status, 403, "needs the token");
+    let p = isp
+        .post(
+            &format!("/portal/constituency/{domain}/remove"),
+            &[("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/constituency?ok=removed")
+    );
+    assert!(
+        !isp.get("/portal/constituency")
+            .await
+            .body
+            .contains("aonami.example")
+    );
+
+    // The coordinator's queue: verify, a held entry only with the overlap accepted,
+    // reject only with a note; members cannot decide.
+    let range = entry_id(app, &c, "pending", "203.0.113.0/24").await;
+    let held = entry_id(app, &c, "held", "203.0.113.128/25").await;
+    let p = isp
+        .post(
+            &format!("/portal/constituency/{range}/verify"),
+            &[("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let page = co.get("/portal/constituency").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("id=\"h-queue\""));
+    assert!(page.body.contains(&format!("id=\"entry-{range}\"")));
+    assert!(page.body.contains(&format!("id=\"accept-{held}\"")));
+    assert!(page.body.contains("id=\"overlaps\""), "the overlaps list");
+    assert!(page.body.contains("APNIC allocation to us"));
+    let ct = page.csrf();
+    let p = co
+        .post(
+            &format!("/portal/constituency/{range}/verify"),
+            &[("_csrf", &ct)],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/constituency?ok=verified"),
+        "{}",
+        p.body
+    );
+    let p = co
+        .post(
+            &format!("/portal/constituency/{held}/verify"),
+            &[("_csrf", &ct)],
+        )
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p.body.contains("accept_overlap"), "{}", p.body);
+    let p = co
+        .post(
+            &format!("/portal/constituency/{held}/reject"),
+            &[("note", ""), ("_csrf", &ct)],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    let p = co
+        .post(
+            &format!("/portal/constituency/{held}/reject"),
+            &[("note", "not in whois"), ("_csrf", &ct)],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = power.get("/portal/constituency").await;
+    assert!(page.body.contains("却下") && page.body.contains("not in whois"));
+    let page = isp.get("/portal/constituency").await;
+    assert!(page.body.contains("確認済み"));
+
+    // A record in the ISP's range reaches the ISP's observations page only.
+    let csv = format!(
+        "timestamp,ip,dst_port,protocol,asn,hostname,tag,severity,sensor_id,sensor_type\n\
+         {day} 01:00:00,203.0.113.7,23,tcp,,,mirai,high,dn-1,darknet\n\
+         {day} 02:00:00,198.51.100.9,445,tcp,,,smb-scan,medium,dn-1,darknet\n",
+        day = today()
+    );
+    let resp = app
+        .client
+        .post(app.url("/api/v1/observations"))
+        .bearer_auth(&c.admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let page = isp.get("/portal/observations").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>観測（自組織への該当）</h1>"));
+    assert!(page.body.contains("<svg"), "the chart by day");
+    assert!(page.body.contains("203.0.113.7"));
+    assert!(page.body.contains("mirai"));
+    assert!(page.body.contains("observed on a darknet sensor"));
+    assert!(page.body.contains("23/tcp"));
+    assert!(page.body.contains("JST"));
+    assert!(!page.body.contains("198.51.100.9"), "not the ISP's");
+    let page = power.get("/portal/observations").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("203.0.113.7"), "not Power's");
+    assert!(page.body.contains("直近 7 日間の該当はありません。"));
+
+    // The day's digest, as the API's.
+    let csv = isp
+        .get(&format!("/portal/observations/digest.csv?day={}", today()))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        csv.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&today())
+    );
+    assert!(csv.body.contains("203.0.113.7") && csv.body.contains("precision"));
+    assert!(!csv.body.contains("198.51.100.9"));
+    let csv = power
+        .get(&format!("/portal/observations/digest.csv?day={}", today()))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(!csv.body.contains("203.0.113.7"));
+    assert_eq!(
+        isp.get("/portal/observations/digest.csv?day=yesterday")
+            .await
+            .status,
+        400
+    );
+    let mut anon = Browser::new(app);
+    let p = anon.get("/portal/observations/digest.csv").await;
+    assert_eq!((p.status, p.location()), (303, "/portal/login"));
+
+    // The council-wide trends: every member, no member named.
+    for b in [&mut isp, &mut power] {
+        let page = b.get("/portal/trends").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("<h1>観測動向（協議会全体）</h1>"));
+        assert_eq!(page.body.matches("<svg").count(), 2, "ports and tags");
+        assert!(page.body.contains("23/tcp") && page.body.contains("445/tcp"));
+        assert!(page.body.contains("smb-scan"));
+        assert!(!page.body.contains("203.0.113.7") && !page.body.contains("Aonami"));
+    }
+
+    // In English too.
+    let t = isp.token().await;
+    isp.post(
+        "/portal/lang",
+        &[("lang", "en"), ("back", "/portal/trends"), ("_csrf", &t)],
+    )
+    .await;
+    assert!(
+        isp.get("/portal/observations")
+            .await
+            .body
+            .contains("<h1>My observations</h1>")
+    );
+    assert!(
+        isp.get("/portal/constituency")
+            .await
+            .body
+            .contains("<h1>My constituency</h1>")
+    );
+}
+
+// ---- Catalogue and assets ----
+
+async fn catalogue_and_assets(app: &TestApp) {
+    let c = council(app).await;
+    let (a_member, a_token) =
+        admitted_in(app, &c, "Kuronagi Denryoku", "class2", "electricity", false).await;
+    let (b_member, _) = admitted_in(app, &c, "Sorahashi Bank", "class2", "finance", false).await;
+    let entry = json!({"cveID": "CVE-2018-13379", "vendorProject": "Fortinet", "product": "FortiOS",
+      "vulnerabilityName": "Fortinet FortiOS SSL VPN Path Traversal Vulnerability", "dateAdded": "2021-11-03",
+      "shortDescription": "A path traversal in the FortiOS SSL VPN web portal.", "requiredAction": "Apply updates per vendor instructions.",
+      "dueDate": "2022-05-03", "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": ["CWE-22"],
+      "cpeMatch": [{"criteria": "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*", "versionStartIncluding": "6.0.0", "versionEndIncluding": "6.0.4"}]});
+    let (s, v) = app
+        .post(
+            "/api/v1/kev/import",
+            Some(&c.coordinator),
+            json!({"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion": "2026.11.28",
+                   "dateReleased": "2026-11-28T17:00:00.000Z", "count": 1, "vulnerabilities": [entry]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let mut a = Browser::new(app);
+    a.login(&admin_login(&a_member), MEMBER_PASSWORD).await;
+    let mut b = Browser::new(app);
+    b.login(&admin_login(&b_member), MEMBER_PASSWORD).await;
+
+    // The catalogue, searchable.
+    let page = a.get("/portal/kev").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<h1>既知の悪用された脆弱性カタログ</h1>")
+    );
+    assert!(
+        page.body
+            .contains("href=\"/portal/kev\" aria-current=\"page\"")
+    );
+    for want in [
+        "CVE-2018-13379",
+        "Fortinet FortiOS",
+        "2022-05-03",
+        "ランサムウェアで悪用",
+    ] {
+        assert!(page.body.contains(want), "{want}");
+    }
+    assert!(
+        a.get("/portal/kev?q=fortinet")
+            .await
+            .body
+            .contains("CVE-2018-13379")
+    );
+    assert!(
+        a.get("/portal/kev?q=cve-2018-13379")
+            .await
+            .body
+            .contains("Fortinet FortiOS")
+    );
+    let none = a.get("/portal/kev?q=CVE-2099-0001").await;
+    assert!(!none.body.contains("CVE-2018-13379"));
+    assert!(none.body.contains("該当するエントリはありません。"));
+
+    // Assets: the form needs its token; refusals are shown in their form.
+    let page = a.get("/portal/assets").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("資産はまだ登録されていません。"));
+    assert!(
+        page.body
+            .contains("カタログのエントリに該当する資産はありません。")
+    );
+    let t = page.csrf();
+    let asset = [
+        ("vendor", "Fortinet"),
+        ("product", "FortiOS"),
+        ("version", "6.0.2"),
+        ("model", "FortiGate 60F"),
+        ("sector_service", "substation remote access"),
+        ("internet_facing", "1"),
+    ];
+    assert_eq!(a.post("/portal/assets", &asset).await.status, 403);
+    let p = a
+        .post(
+            "/portal/assets",
+            &[("cpe", "not-a-cpe"), ("model", "KEEP-ME"), ("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"add-error\""));
+    assert!(p.body.contains("value=\"KEEP-ME\""));
+    let p = a
+        .post("/portal/assets", &with_token(&t, asset.to_vec()))
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/assets?ok=added"),
+        "{}",
+        p.body
+    );
+    let p = a
+        .post(
+            "/portal/assets/import",
+            &[("csv", "cpe\nnot-a-cpe\n"), ("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"csv-error\""));
+    let p = a
+        .post(
+            "/portal/assets/import",
+            &[
+                (
+                    "csv",
+                    "vendor,product,version\nMicrosoft,Windows Server 2022,10.0.20348.2966\n",
+                ),
+                ("_csrf", &t),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/assets?ok=imported&n=1"),
+        "{}",
+        p.body
+    );
+    let p = a
+        .post("/portal/assets/sbom", &[("sbom", "{"), ("_csrf", &t)])
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"sbom-error\""));
+    let sbom = r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+      "metadata": {"component": {"type": "firmware", "name": "Gateway firmware", "version": "1.0"}},
+      "components": [{"type": "library", "name": "openssl", "version": "3.0.13", "purl": "pkg:generic/openssl@3.0.13"}]}"#;
+    let p = a
+        .post(
+            "/portal/assets/sbom",
+            &[
+                ("sbom", sbom),
+                ("sector_service", "gas SCADA"),
+                ("_csrf", &t),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/assets?ok=sbom"),
+        "{}",
+        p.body
+    );
+
+    // Which of my assets are affected.
+    let page = a.get("/portal/assets").await;
+    let exposure = &page.body[page.body.find("id=\"exposure\"").unwrap()..];
+    let exposure = &exposure[..exposure.find("</table>").unwrap()];
+    assert!(exposure.contains("CVE-2018-13379") && exposure.contains("FortiGate 60F"));
+    assert!(!exposure.contains("Windows"));
+    assert!(page.body.contains("Windows Server 2022"));
+    assert!(page.body.contains("Gateway firmware") && page.body.contains("openssl"));
+
+    // Nobody else sees them or removes them.
+    let page = b.get("/portal/assets").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("FortiGate 60F") && !page.body.contains("Gateway firmware"));
+    let (_, mine) = app.get("/api/v1/assets", &a_token).await;
+    let forti = mine["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["model"] == "FortiGate 60F")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bt = b.token().await;
+    let p = b
+        .post(&format!("/portal/assets/{forti}/remove"), &[("_csrf", &bt)])
+        .await;
+    assert_eq!(p.status, 404);
+    let p = a
+        .post(&format!("/portal/assets/{forti}/remove"), &[("_csrf", &t)])
+        .await;
+    assert_eq!((p.status, p.location()), (303, "/portal/assets?ok=removed"));
+    let page = a.get("/portal/assets").await;
+    assert!(!page.body.contains("FortiGate 60F"));
+    assert!(
+        page.body
+            .contains("カタログのエントリに該当する資産はありません。")
+    );
+}
+
+// ---- Incidents ----
+
+async fn regulator_of(app: &TestApp, c: &Council, name: &str, sector: &str) -> String {
+    let (r, _) = admitted_in(app, c, name, "general", "national_government", false).await;
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/members/{r}/roles"),
+            Some(&c.admin),
+            Some(json!({"roles": ["regulator"], "regulator_of": [sector]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    r
+}
+
+async fn incidents_and_their_clocks(app: &TestApp) {
+    let c = council(app).await;
+    let (reporter, _) =
+        admitted_in(app, &c, "Kuronagi Denryoku", "class2", "electricity", false).await;
+    let regulator = regulator_of(app, &c, "Okuzane Energy Agency", "electricity").await;
+    let other_regulator = regulator_of(app, &c, "Hamuteru Financial Agency", "finance").await;
+    let (peer, _) = admitted_in(app, &c, "Sorahashi Bank", "class2", "finance", false).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/members/{}/users", c.admin_member),
+            Some(&c.admin),
+            json!({"login": "sec-portal", "password": "a long secretariat password", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+
+    let mut r = Browser::new(app);
+    r.login(&admin_login(&reporter), MEMBER_PASSWORD).await;
+    let page = r.get("/portal/incidents").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>インシデント報告</h1>"));
+    assert!(page.body.contains("href=\"/portal/incidents/new\""));
+    let page = r.get("/portal/incidents/new").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("type=\"datetime-local\""));
+    let t = page.csrf();
+
+    // Aware four days ago: the initial report comes late, the notification is overdue.
+    let aware = (time::OffsetDateTime::now_utc() - time::Duration::days(4))
+        .to_offset(time::macros::offset!(+9));
+    let aware = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        aware.year(),
+        u8::from(aware.month()),
+        aware.day(),
+        aware.hour(),
+        aware.minute()
+    );
+    let mut form = vec![
+        ("title", "Ransomware at the billing centre"),
+        ("kind", "ransomware"),
+        ("regime", "nis2"),
+        ("purpose", "incident_response"),
+        ("aware_at", aware.as_str()),
+        ("affected", "AFFECTED-SECRET billing servers"),
+        ("service_impact", "yes"),
+    ];
+    assert_eq!(r.post("/portal/incidents", &form).await.status, 403);
+    let p = r
+        .post("/portal/incidents", &with_token(&t, form.clone()))
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"incident-error\""));
+    assert!(p.body.contains("suspected_malicious"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("value=\"Ransomware at the billing centre\"")
+    );
+    let mut bad = form.clone();
+    bad[4] = ("aware_at", "yesterday");
+    bad.push(("suspected_malicious", "yes"));
+    let p = r.post("/portal/incidents", &with_token(&t, bad)).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    form.push(("suspected_malicious", "yes"));
+    let p = r.post("/portal/incidents", &with_token(&t, form)).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let loc = p.location().to_owned();
+    assert!(loc.starts_with("/portal/incidents/") && loc.ends_with("?ok=opened"));
+    let path = loc.trim_end_matches("?ok=opened").to_owned();
+    let page = r.get(&loc).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<h1>Ransomware at the billing centre</h1>")
+    );
+    assert!(page.body.contains("AFFECTED-SECRET billing servers"));
+    assert!(page.body.contains("id=\"report-1\""));
+    assert!(
+        page.body.contains("class=\"badge overdue\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("期限後に提出"),
+        "the initial report came late"
+    );
+    assert!(
+        page.body.contains(&aware.replace('T', " ")),
+        "aware_at shown in JST"
+    );
+    let list = r.get("/portal/incidents").await;
+    assert!(list.body.contains("id=\"my-incidents\""));
+    assert!(list.body.contains("tr class=\"overdue\""));
+
+    // The regulator of the sector and the secretariat receive it; nobody else learns
+    // it exists.
+    let mut reg = Browser::new(app);
+    reg.login(&admin_login(&regulator), MEMBER_PASSWORD).await;
+    let list = reg.get("/portal/incidents").await;
+    assert!(list.body.contains("id=\"received-incidents\""));
+    assert!(list.body.contains("Ransomware at the billing centre"));
+    assert!(list.body.contains("Kuronagi Denryoku"));
+    let page = reg.get(&path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("AFFECTED-SECRET billing servers"));
+    let mut sec = Browser::new(app);
+    sec.login("sec-portal", "a long secretariat password").await;
+    let list = sec.get("/portal/incidents").await;
+    let overdue = &list.body[list.body.find("id=\"overdue-incidents\"").unwrap()..];
+    assert!(overdue.contains("Ransomware at the billing centre"));
+    for who in [admin_login(&other_regulator), admin_login(&peer)] {
+        let mut b = Browser::new(app);
+        b.login(&who, MEMBER_PASSWORD).await;
+        assert_eq!(b.get(&path).await.status, 404, "{who}");
+        let list = b.get("/portal/incidents").await;
+        assert_eq!(list.status, 200);
+        assert!(!list.body.contains("Ransomware at the billing centre"));
+    }
+    assert_eq!(r.get("/portal/incidents/not-an-id").await.status, 404);
+}
+
 on_both_backends!(
     login_with_and_without_totp,
     forms_need_the_csrf_token,
@@ -1151,6 +1802,9 @@ on_both_backends!(
     submit_preview_view_and_feedback,
     alerts_ack_and_progress,
     static_css_and_consultations,
+    constituency_and_observations,
+    catalogue_and_assets,
+    incidents_and_their_clocks,
 );
 
 // ---- The browser test ----
@@ -1158,7 +1812,9 @@ on_both_backends!(
 /// Runs `scripts/portal-browser-test.py` with Playwright against Debian's Chromium:
 /// log in with TOTP, share an item excluding regulators through the scope editor
 /// (seeing the preview), see it masked as a class-2 member and not at all as a
-/// regulator, answer feedback, issue an alert and acknowledge it.
+/// regulator, answer feedback, issue an alert and acknowledge it; the constituency,
+/// observations, trends, catalogue, assets and incident pages pass the same
+/// accessibility sweep.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_real_browser() {
     let required = std::env::var("TSUNAGU_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
@@ -1189,6 +1845,15 @@ async fn in_a_real_browser() {
         .await
         .unwrap();
     let k = cast(&app).await;
+    // An entry waiting in the coordinator's constituency queue.
+    let (s, v) = app
+        .post(
+            "/api/v1/constituency",
+            Some(&k.provider_token),
+            json!({"kind": "cidr", "value": "203.0.113.0/24", "ownership": "APNIC allocation"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
     let mut users = serde_json::Map::new();
     for (role, login, password) in [
         ("provider", k.provider.as_str(), MEMBER_PASSWORD),

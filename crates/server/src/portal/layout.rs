@@ -12,12 +12,18 @@ use super::i18n::Lang;
 use super::session::Session;
 
 /// The navigation: path, message key.
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 12] = [
     ("/portal/", "nav_dashboard"),
     ("/portal/items", "nav_items"),
     ("/portal/items/new", "nav_new_item"),
     ("/portal/alerts", "nav_alerts"),
     ("/portal/consultations", "nav_consultations"),
+    ("/portal/constituency", "nav_constituency"),
+    ("/portal/observations", "nav_observations"),
+    ("/portal/trends", "nav_trends"),
+    ("/portal/kev", "nav_kev"),
+    ("/portal/assets", "nav_assets"),
+    ("/portal/incidents", "nav_incidents"),
     ("/portal/settings", "nav_settings"),
 ];
 

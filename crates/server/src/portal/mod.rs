@@ -8,17 +8,22 @@
 //! its own about who may see what.
 
 pub mod alerts;
+pub mod assets;
+pub mod constituency;
 pub mod consultations;
 pub mod dashboard;
 pub mod i18n;
+pub mod incidents;
 pub mod items;
+pub mod kev;
 pub mod layout;
+pub mod observations;
 pub mod session;
 pub mod settings;
 
 use std::sync::LazyLock;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -70,6 +75,46 @@ pub fn router() -> Router<AppState> {
         .route("/portal/alerts/{id}", get(alerts::detail))
         .route("/portal/alerts/{id}/ack", post(alerts::ack))
         .route("/portal/consultations", get(consultations::list))
+        .route(
+            "/portal/constituency",
+            get(constituency::page).post(constituency::register),
+        )
+        .route(
+            "/portal/constituency/{id}/remove",
+            post(constituency::remove),
+        )
+        .route(
+            "/portal/constituency/{id}/verify",
+            post(constituency::verify),
+        )
+        .route(
+            "/portal/constituency/{id}/reject",
+            post(constituency::reject),
+        )
+        .route("/portal/observations", get(observations::page))
+        .route("/portal/observations/digest.csv", get(observations::digest))
+        .route("/portal/trends", get(observations::trends))
+        .route("/portal/kev", get(kev::list))
+        .route(
+            "/portal/incidents",
+            get(incidents::list).post(incidents::submit),
+        )
+        .route("/portal/incidents/new", get(incidents::new_form))
+        .route("/portal/incidents/{id}", get(incidents::detail))
+        .route("/portal/assets", get(assets::page).post(assets::add))
+        .route(
+            "/portal/assets/import",
+            post(assets::import).layer(DefaultBodyLimit::max(assets::PASTE_LIMIT)),
+        )
+        .route(
+            "/portal/assets/sbom",
+            post(assets::sbom).layer(DefaultBodyLimit::max(assets::PASTE_LIMIT)),
+        )
+        .route("/portal/assets/{id}/remove", post(assets::remove))
+        .route(
+            "/portal/assets/sboms/{id}/remove",
+            post(assets::remove_sbom_form),
+        )
         .route("/portal/settings", get(settings::page))
         .route("/portal/lang", post(settings::set_lang))
         .route(
