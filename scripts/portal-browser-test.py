@@ -221,6 +221,27 @@ class Story:
                 assert width <= size["width"] + 1, f"{path}: {width} px wide at {size['width']} px"
         page.set_viewport_size(VIEWPORT)
 
+    def ask_consultation(self, page):
+        """Asks the class-1 group through the form; returns the consultation's URL."""
+        page.goto(self.base + "/portal/consultations/new")
+        page.get_by_label("件名").fill("Odd DNS traffic")
+        page.get_by_label("質問").fill("Lookups of a fresh domain from the SCADA segment")
+        page.get_by_label("指標 (IoC)").fill("192.0.2.7")
+        page.get_by_role("button", name="相談を送る").click()
+        expect(page).to_have_url(re.compile(r"/portal/consultations/[^/?]+\?ok=asked$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Odd DNS traffic")
+        return page.url.split("?")[0]
+
+    def create_token(self, page):
+        """A token through the form: its secret is shown once."""
+        page.goto(self.base + "/portal/settings/tokens")
+        page.get_by_label("名前").fill("browser test")
+        page.get_by_role("button", name="トークンを作成").click()
+        expect(page.locator("#token-secret")).to_have_text(re.compile(r".{20,}"))
+        page.goto(self.base + "/portal/settings/tokens")
+        expect(page.locator("#token-secret")).to_have_count(0)
+        expect(page.locator("#tokens")).to_contain_text("browser test")
+
     def language_switch(self, page):
         page.get_by_role("button", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -243,13 +264,19 @@ def main():
         story.regulator_sees_nothing(item_url)
         story.acknowledge(c2_page)
         story.language_switch(c2_page)
+        consultation_url = story.ask_consultation(c2_page)
+        story.create_token(c2_page)
         story.check_pages(c2_page, [
             "/portal/", "/portal/items", "/portal/items?indicator=203.0.113.77", item_url,
             "/portal/items/new", "/portal/alerts", alert_url, "/portal/consultations", "/portal/settings",
             "/portal/constituency", "/portal/observations", "/portal/trends", "/portal/kev", "/portal/assets",
-            "/portal/incidents", "/portal/incidents/new",
+            "/portal/incidents", "/portal/incidents/new", "/portal/consultations/new", consultation_url,
+            "/portal/settings/channels", "/portal/settings/tokens",
         ])
-        story.check_pages(co_page, ["/portal/alerts/new", alert_url, "/portal/constituency"])
+        story.check_pages(co_page, [
+            "/portal/alerts/new", alert_url, "/portal/constituency", consultation_url, "/portal/audit",
+            "/portal/members",
+        ])
         co_page.goto(story.base + "/portal/constituency")
         expect(co_page.locator("#h-queue")).to_contain_text("1")
         co_page.goto(alert_url)

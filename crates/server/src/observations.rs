@@ -548,35 +548,63 @@ fn audit_ms(t: OffsetDateTime) -> i64 {
 /// part of it is the member's, so it can judge how sure the attribution is.
 #[must_use]
 pub fn precision(hit: &HitRow) -> String {
-    let o = &hit.observation;
-    let seen = match o.sensor_type {
-        SensorType::Darknet => "observed on a darknet sensor",
-        SensorType::Honeypot => "observed by a honeypot",
-        SensorType::Sinkhole => "connected to a sinkhole",
-        SensorType::Scan => "found by an internet-wide scan",
+    precision_of(&hit.observation, &hit.via, &hit.matched, false)
+}
+
+/// [`precision`] of a record, in Japanese when `japanese`, else in English.
+#[must_use]
+pub fn precision_of(o: &Observation, via: &str, matched: &str, japanese: bool) -> String {
+    let seen = match (o.sensor_type, japanese) {
+        (SensorType::Darknet, false) => "observed on a darknet sensor",
+        (SensorType::Honeypot, false) => "observed by a honeypot",
+        (SensorType::Sinkhole, false) => "connected to a sinkhole",
+        (SensorType::Scan, false) => "found by an internet-wide scan",
+        (SensorType::Darknet, true) => "ダークネットのセンサーで観測",
+        (SensorType::Honeypot, true) => "ハニーポットで観測",
+        (SensorType::Sinkhole, true) => "シンクホールへの接続",
+        (SensorType::Scan, true) => "インターネット全体のスキャンで検出",
     };
-    let what = match hit.via.as_str() {
-        "source_address" => format!(
-            "the source address {} is yours (in {})",
-            o.src_ip.map(|a| a.to_string()).unwrap_or_default(),
-            hit.matched
+    let ip = |a: Option<std::net::IpAddr>| a.map(|a| a.to_string()).unwrap_or_default();
+    let host = o.hostname.as_deref().unwrap_or_default();
+    let what = match (via, japanese) {
+        ("source_address", false) => {
+            format!(
+                "the source address {} is yours (in {matched})",
+                ip(o.src_ip)
+            )
+        }
+        ("destination_address", false) => {
+            format!(
+                "the destination address {} is yours (in {matched})",
+                ip(o.dst_ip)
+            )
+        }
+        ("hostname", false) => format!("the hostname {host} is under your domain {matched}"),
+        (_, false) => format!(
+            "the record's network is your {matched}; the address itself may be a customer's"
         ),
-        "destination_address" => format!(
-            "the destination address {} is yours (in {})",
-            o.dst_ip.map(|a| a.to_string()).unwrap_or_default(),
-            hit.matched
-        ),
-        "hostname" => format!(
-            "the hostname {} is under your domain {}",
-            o.hostname.as_deref().unwrap_or_default(),
-            hit.matched
-        ),
-        _ => format!(
-            "the record's network is your {}; the address itself may be a customer's",
-            hit.matched
+        ("source_address", true) => {
+            format!(
+                "送信元アドレス {} は貴組織のもの（{matched} 内）",
+                ip(o.src_ip)
+            )
+        }
+        ("destination_address", true) => {
+            format!(
+                "宛先アドレス {} は貴組織のもの（{matched} 内）",
+                ip(o.dst_ip)
+            )
+        }
+        ("hostname", true) => format!("ホスト名 {host} は貴組織のドメイン {matched} の配下"),
+        (_, true) => format!(
+            "記録のネットワークは貴組織の {matched}（アドレス自体は顧客のものの可能性があります）"
         ),
     };
-    format!("{seen}: {what}")
+    if japanese {
+        format!("{seen}：{what}")
+    } else {
+        format!("{seen}: {what}")
+    }
 }
 
 /// Columns a hit adds to the record's own in CSV downloads and digests.

@@ -361,8 +361,14 @@ impl Portal {
     }
 }
 
-/// Every portal page a member reads that shows items (first) or anything (second).
-async fn portal_pages(app: &TestApp, m: &M, planted: &[Planted]) -> (String, String) {
+/// Every portal page a member reads that shows items or consultations (first), the
+/// consultations' own pages (second, also in the first) or anything (third).
+async fn portal_pages(
+    app: &TestApp,
+    m: &M,
+    planted: &[Planted],
+    consultations: &[PlantedConsultation],
+) -> (String, String, String) {
     let mut p = Portal::login(app, &m.login, &m.password).await;
     let mut items = String::new();
     for path in [
@@ -370,6 +376,7 @@ async fn portal_pages(app: &TestApp, m: &M, planted: &[Planted]) -> (String, Str
         "/portal/items",
         "/portal/alerts",
         "/portal/consultations",
+        "/portal/consultations/new",
         "/portal/observations",
     ] {
         let (s, body) = p.get(path).await;
@@ -394,6 +401,19 @@ async fn portal_pages(app: &TestApp, m: &M, planted: &[Planted]) -> (String, Str
             .await;
         items.push_str(&body);
     }
+    let mut consulted = String::new();
+    for c in consultations {
+        let (s, body) = p.get(&format!("/portal/consultations/{}", c.id)).await;
+        assert_eq!(
+            s == 200,
+            may_read_consultation(c, m),
+            "portal page of consultation {} for member {}",
+            c.n,
+            m.id
+        );
+        consulted.push_str(&body);
+    }
+    items.push_str(&consulted);
     let mut all = String::new();
     for path in [
         "/portal/items/new",
@@ -404,11 +424,15 @@ async fn portal_pages(app: &TestApp, m: &M, planted: &[Planted]) -> (String, Str
         "/portal/kev",
         "/portal/assets",
         "/portal/incidents",
+        "/portal/settings/channels",
+        "/portal/settings/tokens",
+        "/portal/audit",
+        "/portal/members",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);
     }
-    (items, all)
+    (items, consulted, all)
 }
 
 /// Every response a member gets from the endpoints that return item, consultation
@@ -521,8 +545,10 @@ async fn crawl(
     for (_, text) in &feeds {
         items.push_str(text);
     }
-    let (portal_items, portal_all) = portal_pages(app, m, planted).await;
+    let (portal_items, portal_consulted, portal_all) =
+        portal_pages(app, m, planted, consultations).await;
     items.push_str(&portal_items);
+    consulted.push_str(&portal_consulted);
     all.push_str(&portal_all);
     all.push_str(&items);
     all.push_str(&consulted);

@@ -7,7 +7,9 @@
 //! the constituency (registration, the coordinator's queue), observations (one's own
 //! hits only, the CSV digest) and trends; the catalogue and one's assets (by form,
 //! CSV and SBOM, and which are affected); incidents with their deadline clocks (404
-//! for anyone a report was not routed to).
+//! for anyone a report was not routed to); delivery channels and API tokens (secrets
+//! shown once, nobody else's), one consultation with its reply form and asking one,
+//! and the audit log for the coordinator only (not even the secretariat).
 //! Then the same story in a real Chromium, driven by Playwright
 //! (`scripts/portal-browser-test.py`).
 
@@ -1399,7 +1401,7 @@ async fn constituency_and_observations(app: &TestApp) {
     assert!(page.body.contains("<svg"), "the chart by day");
     assert!(page.body.contains("203.0.113.7"));
     assert!(page.body.contains("mirai"));
-    assert!(page.body.contains("observed on a darknet sensor"));
+    assert!(page.body.contains("ダークネットのセンサーで観測：送信元アドレス 203.0.113.7 は貴組織のもの（203.0.113.0/24 内）"));
     assert!(page.body.contains("23/tcp"));
     assert!(page.body.contains("JST"));
     assert!(!page.body.contains("198.51.100.9"), "not the ISP's");
@@ -1794,6 +1796,564 @@ async fn incidents_and_their_clocks(app: &TestApp) {
     assert_eq!(r.get("/portal/incidents/not-an-id").await.status, 404);
 }
 
+// ---- Delivery channels and API tokens ----
+
+/// The text between `id="{id}">` and the next `<`.
+fn text_of(body: &str, id: &str) -> Option<String> {
+    let marker = format!("id=\"{id}\">");
+    let at = body.find(&marker)? + marker.len();
+    let rest = &body[at..];
+    Some(rest[..rest.find('<')?].to_owned())
+}
+
+async fn channels_and_tokens(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let (other, _) = admitted_in(
+        app,
+        &c,
+        "Aonami Net",
+        "class2",
+        "information_communication",
+        false,
+    )
+    .await;
+    let mut a = Browser::new(app);
+    a.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    let mut o = Browser::new(app);
+    o.login(&admin_login(&other), MEMBER_PASSWORD).await;
+
+    // The settings page links to both.
+    let page = a.get("/portal/settings").await;
+    assert!(page.body.contains("href=\"/portal/settings/channels\""));
+    assert!(page.body.contains("href=\"/portal/settings/tokens\""));
+
+    let page = a.get("/portal/settings/channels").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>配信先</h1>"));
+    assert!(page.body.contains("配信先は登録されていません。"));
+    assert!(page.body.contains("<label for=\"address\">"));
+    let t = page.csrf();
+    let hook = [
+        ("kind", "webhook"),
+        ("address", "https://hooks.kirishiro.example/tsunagu"),
+    ];
+    // Without the token, or from another origin: refused, nothing registered.
+    assert_eq!(a.post("/portal/settings/channels", &hook).await.status, 403);
+    let p = a
+        .post_with(
+            "/portal/settings/channels",
+            &with_token(&t, hook.to_vec()),
+            "https://evil.example",
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    let (_, v) = app.get("/api/v1/channels", &token).await;
+    assert_eq!(v.as_array().unwrap().len(), 0, "{v}");
+    // The signing secret is shown once, in the answer to the form.
+    let p = a
+        .post("/portal/settings/channels", &with_token(&t, hook.to_vec()))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let secret = text_of(&p.body, "channel-secret").expect("the secret");
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let page = a.get("/portal/settings/channels").await;
+    assert!(
+        page.body
+            .contains("https://hooks.kirishiro.example/tsunagu")
+    );
+    assert!(!page.body.contains(&secret), "never shown again");
+    assert!(!page.body.contains("channel-secret"));
+    // The API's refusals are shown in the form, the values kept.
+    let p = a
+        .post(
+            "/portal/settings/channels",
+            &with_token(
+                &t,
+                vec![("kind", "webhook"), ("address", "ftp://files.example/x")],
+            ),
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"channel-error\""));
+    assert!(p.body.contains("value=\"ftp://files.example/x\""));
+    let p = a
+        .post(
+            "/portal/settings/channels",
+            &with_token(
+                &t,
+                vec![("kind", "email"), ("address", "soc@kirishiro.example")],
+            ),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(!p.body.contains("channel-secret"), "e-mail has no secret");
+    let (_, v) = app.get("/api/v1/channels", &token).await;
+    let hook_id = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "webhook")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Another member sees none of them and cannot deactivate them.
+    let page = o.get("/portal/settings/channels").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("kirishiro.example"));
+    let ot = page.csrf();
+    let p = o
+        .post(
+            &format!("/portal/settings/channels/{hook_id}/deactivate"),
+            &[("_csrf", &ot)],
+        )
+        .await;
+    assert_eq!(p.status, 404);
+
+    // A user of the member who is not its admin sees them but changes nothing.
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{m}/users"),
+            Some(&token),
+            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let mut an = Browser::new(app);
+    an.login("soc-analyst", "another long password").await;
+    let page = an.get("/portal/settings/channels").await;
+    assert!(
+        page.body
+            .contains("https://hooks.kirishiro.example/tsunagu")
+    );
+    assert!(!page.body.contains("id=\"add-channel\""));
+    assert!(!page.body.contains("/deactivate"));
+    let at = page.csrf();
+    let p = an
+        .post("/portal/settings/channels", &with_token(&at, hook.to_vec()))
+        .await;
+    assert_eq!(p.status, 403);
+    let p = an
+        .post(
+            &format!("/portal/settings/channels/{hook_id}/deactivate"),
+            &[("_csrf", &at)],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+
+    // The admin deactivates it.
+    let deactivate = format!("/portal/settings/channels/{hook_id}/deactivate");
+    assert_eq!(a.post(&deactivate, &[]).await.status, 403);
+    let p = a.post(&deactivate, &[("_csrf", &t)]).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/settings/channels?ok=removed")
+    );
+    let (_, v) = app.get("/api/v1/channels", &token).await;
+    let hook_now = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == hook_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(hook_now["active"], false, "{v}");
+    let page = a.get("/portal/settings/channels?ok=removed").await;
+    assert!(page.body.contains("配信先を無効にしました。"));
+
+    // ---- Tokens ----
+    let page = a.get("/portal/settings/tokens").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>API トークン</h1>"));
+    assert!(page.body.contains("<label for=\"name\">"));
+    assert!(page.body.contains("<label for=\"days\">"));
+    let form = [("name", "import script"), ("days", "7")];
+    assert_eq!(a.post("/portal/settings/tokens", &form).await.status, 403);
+    let p = a
+        .post("/portal/settings/tokens", &with_token(&t, form.to_vec()))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let secret = text_of(&p.body, "token-secret").expect("the token");
+    let (s, me) = app.get("/api/v1/me", &secret).await;
+    assert_eq!(s, 200, "the token works: {me}");
+    let page = a.get("/portal/settings/tokens").await;
+    assert!(page.body.contains("import script"));
+    assert!(!page.body.contains(&secret), "never shown again");
+    assert!(!page.body.contains("token-secret"));
+    // Its lifetime is the API's to check.
+    let p = a
+        .post(
+            "/portal/settings/tokens",
+            &with_token(&t, vec![("name", "forever"), ("days", "4000")]),
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"token-error\""));
+    assert!(p.body.contains("value=\"forever\""));
+    // Tokens are the user's own: neither another member nor another user of the same
+    // member sees or revokes them.
+    let (_, list) = app.get("/api/v1/tokens", &secret).await;
+    let token_id = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "import script")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoke = format!("/portal/settings/tokens/{token_id}/revoke");
+    for b in [&mut o, &mut an] {
+        let page = b.get("/portal/settings/tokens").await;
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("import script"));
+        let bt = page.csrf();
+        assert_eq!(b.post(&revoke, &[("_csrf", &bt)]).await.status, 404);
+    }
+    assert_eq!(app.get("/api/v1/me", &secret).await.0, 200);
+    assert_eq!(a.post(&revoke, &[]).await.status, 403);
+    let p = a.post(&revoke, &[("_csrf", &t)]).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/settings/tokens?ok=revoked")
+    );
+    assert_eq!(app.get("/api/v1/me", &secret).await.0, 401);
+    let page = a.get("/portal/settings/tokens?ok=revoked").await;
+    assert!(page.body.contains("トークンを失効させました。"));
+    assert!(page.body.contains("失効"));
+    assert!(audit_actions(app).await.iter().any(|a| a == "token.revoke"));
+}
+
+// ---- Consultations ----
+
+async fn consultation_pages(app: &TestApp) {
+    let c = council(app).await;
+    let (m, _) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let (other, _) = admitted_in(
+        app,
+        &c,
+        "Aonami Net",
+        "class2",
+        "information_communication",
+        false,
+    )
+    .await;
+    let mut asker = Browser::new(app);
+    asker.login(&admin_login(&m), MEMBER_PASSWORD).await;
+
+    let list = asker.get("/portal/consultations").await;
+    assert!(list.body.contains("href=\"/portal/consultations/new\""));
+    let page = asker.get("/portal/consultations/new").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>第一類に相談する</h1>"));
+    for f in ["subject", "text", "indicators"] {
+        assert!(page.body.contains(&format!("<label for=\"{f}\">")), "{f}");
+    }
+    let t = page.csrf();
+    let form = vec![
+        ("subject", "Odd DNS traffic <b>"),
+        ("text", "Lookups of a fresh domain from the SCADA segment"),
+        ("indicators", "192.0.2.7\ndomain odd.example"),
+    ];
+    assert_eq!(asker.post("/portal/consultations", &form).await.status, 403);
+    // Refusals: an indicator that is none, an empty subject (the API's).
+    let p = asker
+        .post(
+            "/portal/consultations",
+            &with_token(
+                &t,
+                vec![("subject", "x"), ("text", "y"), ("indicators", "???")],
+            ),
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"ask-error\""));
+    let p = asker
+        .post(
+            "/portal/consultations",
+            &with_token(&t, vec![("subject", " "), ("text", "y")]),
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("value=\" \""));
+    let p = asker
+        .post("/portal/consultations", &with_token(&t, form.clone()))
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let url = p.location().to_owned();
+    assert!(url.ends_with("?ok=asked"), "{url}");
+    let detail = url.trim_end_matches("?ok=asked").to_owned();
+    let page = asker.get(&url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>Odd DNS traffic &lt;b&gt;</h1>"));
+    assert!(page.body.contains("Lookups of a fresh domain"));
+    assert!(page.body.contains("192.0.2.7") && page.body.contains("odd.example"));
+    assert!(page.body.contains("相談を送りました。"));
+    assert!(
+        !page.body.contains("id=\"reply\""),
+        "the asker does not reply"
+    );
+    assert!(page.body.contains(&format!("action=\"{detail}/close\"")));
+    let list = asker.get("/portal/consultations").await;
+    assert!(list.body.contains(&format!("href=\"{detail}\"")));
+
+    // Another member: 404, and no reply gets in.
+    let mut o = Browser::new(app);
+    o.login(&admin_login(&other), MEMBER_PASSWORD).await;
+    assert_eq!(o.get(&detail).await.status, 404);
+    let ot = o.token().await;
+    let p = o
+        .post(
+            &format!("{detail}/reply"),
+            &[("text", "me too"), ("_csrf", &ot)],
+        )
+        .await;
+    assert_eq!(p.status, 404);
+    assert_eq!(o.get("/portal/consultations/not-an-id").await.status, 404);
+
+    // The coordinator sees who asked and replies.
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let page = co.get(&detail).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"reply\""));
+    assert!(page.body.contains("<label for=\"text\">"));
+    let ct = page.csrf();
+    assert_eq!(
+        co.post(&format!("{detail}/reply"), &[("text", "no token")])
+            .await
+            .status,
+        403
+    );
+    let p = co
+        .post(&format!("{detail}/reply"), &[("text", " "), ("_csrf", &ct)])
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"reply-error\""));
+    let p = co
+        .post(
+            &format!("{detail}/reply"),
+            &[
+                ("text", "Block odd.example; it is a known C2"),
+                ("_csrf", &ct),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, format!("{detail}?ok=replied").as_str())
+    );
+    let page = asker.get(&detail).await;
+    assert!(page.body.contains("Block odd.example; it is a known C2"));
+    assert!(page.body.contains("Expert A"), "{}", page.body);
+
+    // The asker closes it; replies are then refused with the API's reason.
+    assert_eq!(
+        asker.post(&format!("{detail}/close"), &[]).await.status,
+        403
+    );
+    let p = co.post(&format!("{detail}/close"), &[("_csrf", &ct)]).await;
+    assert_eq!(p.status, 403, "only the asker closes");
+    let p = asker
+        .post(&format!("{detail}/close"), &[("_csrf", &t)])
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, format!("{detail}?ok=closed").as_str())
+    );
+    let p = co
+        .post(
+            &format!("{detail}/reply"),
+            &[("text", "late"), ("_csrf", &ct)],
+        )
+        .await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(!co.get(&detail).await.body.contains("id=\"reply\""));
+}
+
+// ---- The audit log ----
+
+async fn audit_page(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let mut b = Browser::new(app);
+    b.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    let dash = b.get("/portal/").await;
+    assert!(!dash.body.contains("href=\"/portal/audit\""));
+    assert_eq!(b.get("/portal/audit").await.status, 403);
+    // The secretariat too: the log names items its policy view does not show it.
+    let (sec, _) = admitted_in(app, &c, "Council Office", "class1", "other", false).await;
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/members/{sec}/roles"),
+            Some(&c.admin),
+            Some(json!({"roles": ["secretariat"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let mut sb = Browser::new(app);
+    sb.login(&admin_login(&sec), MEMBER_PASSWORD).await;
+    assert!(
+        !sb.get("/portal/")
+            .await
+            .body
+            .contains("href=\"/portal/audit\"")
+    );
+    assert_eq!(sb.get("/portal/audit").await.status, 403);
+
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let page = co.get("/portal/audit").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>監査ログ</h1>"));
+    assert!(
+        page.body
+            .contains("href=\"/portal/audit\" aria-current=\"page\"")
+    );
+    assert!(page.body.contains("<label for=\"target\">"));
+    assert!(page.body.contains("member.approve_vote"));
+    assert!(page.body.contains(" JST"));
+    assert!(page.body.contains("Kirishiro Power") || page.body.contains(&m));
+    // Only the entries about one member.
+    let page = co.get(&format!("/portal/audit?target={m}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("<code>{m}</code>")));
+    assert!(!page.body.contains("<code>token.create</code>"));
+    // More than a page of entries: a link to the next page, which goes on from there.
+    for n in 0..100 {
+        let (s, v) = app
+            .post(
+                "/api/v1/tokens",
+                Some(&token),
+                json!({"name": format!("bulk {n}")}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let page = co.get("/portal/audit").await;
+    assert!(page.body.contains("<code>token.create</code>"));
+    let at = page
+        .body
+        .find("href=\"/portal/audit?before=")
+        .expect("a next page");
+    let rest = &page.body[at + 6..];
+    let next = rest[..rest.find('"').unwrap()].replace("&amp;", "&");
+    let page = co.get(&next).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<code>member.approve_vote</code>"));
+}
+
+// ---- Member administration ----
+
+async fn member_administration(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) = admitted_in(app, &c, "Small Utility", "general", "electricity", false).await;
+    let (k, _) = admitted_in(app, &c, "Council Board", "class1", "other", false).await;
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/members/{k}/roles"),
+            Some(&c.admin),
+            Some(json!({"roles": ["committee"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // An application waiting, a class-change request waiting.
+    let (s, v) = app
+        .post(
+            "/api/v1/applications",
+            None,
+            common::application_in("Pending Water Works", "class2", "water", false),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let application = v["id"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{m}/class-requests"),
+            Some(&token),
+            json!({"class": "class2", "reason": "we can give feedback"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let request = v["id"].as_str().unwrap().to_owned();
+
+    // An ordinary member: no link, 403.
+    let mut b = Browser::new(app);
+    b.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    assert!(
+        !b.get("/portal/")
+            .await
+            .body
+            .contains("href=\"/portal/members\"")
+    );
+    assert_eq!(b.get("/portal/members").await.status, 403);
+    let bt = b.token().await;
+    let approve = format!("/portal/members/applications/{application}/approve");
+    assert_eq!(b.post(&approve, &[("_csrf", &bt)]).await.status, 403);
+
+    // The coordinator sees the applications and real names.
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let page = co.get("/portal/members").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/portal/members\" aria-current=\"page\"")
+    );
+    assert!(page.body.contains("Pending Water Works"));
+    assert!(
+        page.body.contains("Small Utility"),
+        "real names for the coordinator"
+    );
+
+    // A committee member votes and rejects, with the CSRF token only.
+    let mut kb = Browser::new(app);
+    kb.login(&admin_login(&k), MEMBER_PASSWORD).await;
+    let page = kb.get("/portal/members").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<h1>会員管理</h1>"));
+    assert!(page.body.contains("Pending Water Works"));
+    assert!(page.body.contains("we can give feedback"));
+    assert!(!page.body.contains("Small Utility"), "pseudonyms only");
+    assert!(page.body.contains(&format!("action=\"{approve}\"")));
+    assert!(
+        page.body
+            .contains(&format!("<label for=\"reason-{application}\">"))
+    );
+    let kt = page.csrf();
+    assert_eq!(kb.post(&approve, &[]).await.status, 403);
+    let votes = |a: Vec<String>| a.iter().filter(|x| *x == "member.approve_vote").count();
+    let before = votes(audit_actions(app).await);
+    let p = kb.post(&approve, &[("_csrf", &kt)]).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/members?ok=approved"),
+        "{}",
+        p.body
+    );
+    assert_eq!(votes(audit_actions(app).await), before + 1);
+    // A second vote of the same member: the API's refusal.
+    assert_eq!(kb.post(&approve, &[("_csrf", &kt)]).await.status, 409);
+    let reject = format!("/portal/members/class-requests/{request}/reject");
+    assert_eq!(kb.post(&reject, &[("reason", "no")]).await.status, 403);
+    let p = kb
+        .post(&reject, &[("reason", "not yet"), ("_csrf", &kt)])
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/members?ok=rejected")
+    );
+    let (_, v) = app.get("/api/v1/class-requests", &c.admin).await;
+    assert!(v.as_array().unwrap().is_empty(), "{v}");
+    let page = kb.get("/portal/members?ok=rejected").await;
+    assert!(page.body.contains("却下を記録しました。"));
+    assert!(!page.body.contains("we can give feedback"));
+}
+
 on_both_backends!(
     login_with_and_without_totp,
     forms_need_the_csrf_token,
@@ -1805,6 +2365,10 @@ on_both_backends!(
     constituency_and_observations,
     catalogue_and_assets,
     incidents_and_their_clocks,
+    channels_and_tokens,
+    consultation_pages,
+    audit_page,
+    member_administration,
 );
 
 // ---- The browser test ----
@@ -1814,7 +2378,8 @@ on_both_backends!(
 /// (seeing the preview), see it masked as a class-2 member and not at all as a
 /// regulator, answer feedback, issue an alert and acknowledge it; the constituency,
 /// observations, trends, catalogue, assets and incident pages pass the same
-/// accessibility sweep.
+/// accessibility sweep; ask a consultation and make an API token through their forms,
+/// and sweep those pages, the channels page and the coordinator's audit log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_real_browser() {
     let required = std::env::var("TSUNAGU_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
@@ -1940,5 +2505,16 @@ async fn in_a_real_browser() {
             .await
             .unwrap();
     assert_eq!(acted, 1);
+    // The consultation asked through the form, the token made through the form.
+    let asked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM consultations")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(asked, 1);
+    let named: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tokens WHERE name = 'browser test'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(named, 1);
     app.finish().await;
 }

@@ -111,6 +111,12 @@ pub fn page(s: &Session, here: &str, title: &str, body: Markup) -> Response {
                             @if ensure_issuer(v).is_ok() {
                                 li { a href="/portal/alerts/new" aria-current=[(here == "/portal/alerts/new").then_some("page")] { (lang.t("new_alert")) } }
                             }
+                            @if super::members::sees_page(s) {
+                                li { a href="/portal/members" aria-current=[is_current("/portal/members", here).then_some("page")] { (lang.t("nav_members")) } }
+                            }
+                            @if super::audit::is_coordinator(s) {
+                                li { a href="/portal/audit" aria-current=[is_current("/portal/audit", here).then_some("page")] { (lang.t("nav_audit")) } }
+                            }
                         }
                     }
                 }

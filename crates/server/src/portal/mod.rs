@@ -9,6 +9,8 @@
 
 pub mod alerts;
 pub mod assets;
+pub mod audit;
+pub mod channels;
 pub mod constituency;
 pub mod consultations;
 pub mod dashboard;
@@ -17,9 +19,11 @@ pub mod incidents;
 pub mod items;
 pub mod kev;
 pub mod layout;
+pub mod members;
 pub mod observations;
 pub mod session;
 pub mod settings;
+pub mod tokens;
 
 use std::sync::LazyLock;
 
@@ -74,7 +78,20 @@ pub fn router() -> Router<AppState> {
         .route("/portal/alerts/new", get(alerts::new_form))
         .route("/portal/alerts/{id}", get(alerts::detail))
         .route("/portal/alerts/{id}/ack", post(alerts::ack))
-        .route("/portal/consultations", get(consultations::list))
+        .route(
+            "/portal/consultations",
+            get(consultations::list).post(consultations::ask),
+        )
+        .route("/portal/consultations/new", get(consultations::new_form))
+        .route("/portal/consultations/{id}", get(consultations::detail))
+        .route(
+            "/portal/consultations/{id}/reply",
+            post(consultations::reply),
+        )
+        .route(
+            "/portal/consultations/{id}/close",
+            post(consultations::close),
+        )
         .route(
             "/portal/constituency",
             get(constituency::page).post(constituency::register),
@@ -124,6 +141,37 @@ pub fn router() -> Router<AppState> {
         .route(
             "/portal/settings/logout-everywhere",
             post(settings::logout_everywhere),
+        )
+        .route(
+            "/portal/settings/channels",
+            get(channels::page).post(channels::add),
+        )
+        .route(
+            "/portal/settings/channels/{id}/deactivate",
+            post(channels::deactivate),
+        )
+        .route(
+            "/portal/settings/tokens",
+            get(tokens::page).post(tokens::create),
+        )
+        .route("/portal/settings/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/portal/audit", get(audit::page))
+        .route("/portal/members", get(members::page))
+        .route(
+            "/portal/members/applications/{id}/approve",
+            post(members::app_approve),
+        )
+        .route(
+            "/portal/members/applications/{id}/reject",
+            post(members::app_reject),
+        )
+        .route(
+            "/portal/members/class-requests/{id}/approve",
+            post(members::class_approve),
+        )
+        .route(
+            "/portal/members/class-requests/{id}/reject",
+            post(members::class_reject),
         )
         .route("/portal/{*rest}", get(not_found).post(not_found))
         .layer(axum::middleware::map_response(security_headers))

@@ -167,7 +167,7 @@ pub async fn page(State(state): State<AppState>, s: Session) -> PortalResult {
                                 td.nowrap { @if let Some(p) = o.dst_port { (p) @if !o.protocol.is_empty() { "/" (o.protocol) } } }
                                 td { (o.tag) }
                                 td { code { (h.matched) } }
-                                td lang="en" { (h.precision) }
+                                td { (crate::observations::precision_of(o, &h.via, &h.matched, lang == Lang::Ja)) }
                             }
                         }
                     }

@@ -65,6 +65,13 @@ pub async fn page(
                 p { a.button href="/portal/settings/totp" { (lang.t("totp_setup")) } }
             }
         }
+        section.card aria-labelledby="h-api" {
+            h2 #h-api { (lang.t("settings_api")) }
+            ul {
+                li { a href="/portal/settings/channels" { (lang.t("channels_title")) } }
+                li { a href="/portal/settings/tokens" { (lang.t("tokens_title")) } }
+            }
+        }
         section.card aria-labelledby="h-sessions" {
             h2 #h-sessions { (lang.t("sessions")) }
             p #logout-all-help { (lang.t("logout_everywhere_help")) }
