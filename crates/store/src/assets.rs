@@ -120,17 +120,6 @@ fn sbom_from_row(r: &AnyRow) -> Result<SbomRow> {
     })
 }
 
-fn bind_opt(sql: &mut Sql, v: Option<&str>) {
-    match v {
-        Some(v) => {
-            sql.bind_text(v);
-        }
-        None => {
-            sql.push("NULL");
-        }
-    }
-}
-
 impl Store {
     /// A member's assets (and SBOM components, or those of one SBOM), in registration
     /// order, a page at a time.
@@ -364,16 +353,16 @@ impl Tx {
                 sql.push("(").bind_text(a.id.as_str());
                 sql.push(", ").bind_text(a.member.to_string());
                 sql.push(", ");
-                bind_opt(&mut sql, a.sbom.as_deref());
+                sql.bind_opt_text(a.sbom.as_deref());
                 for v in [&a.vendor, &a.product, &a.version, &a.model] {
                     sql.push(", ").bind_text(v.as_str());
                 }
                 sql.push(", ");
-                bind_opt(&mut sql, a.cpe.as_deref());
+                sql.bind_opt_text(a.cpe.as_deref());
                 sql.push(", ").bind_int(i64::from(a.cpe_derived));
                 for v in [&a.purl, &a.cpe_key, &a.purl_key, &a.version_key] {
                     sql.push(", ");
-                    bind_opt(&mut sql, v.as_deref());
+                    sql.bind_opt_text(v.as_deref());
                 }
                 sql.push(", ").bind_text(a.sector_service.as_str());
                 sql.push(", ").bind_int(i64::from(a.internet_facing));

@@ -346,6 +346,22 @@ impl Sql {
         self
     }
 
+    /// A text parameter, or `NULL`.
+    pub(crate) fn bind_opt_text(&mut self, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(v) => self.bind_text(v),
+            None => self.push("NULL"),
+        }
+    }
+
+    /// An integer parameter, or `NULL`.
+    pub(crate) fn bind_opt_int(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => self.bind_int(v),
+            None => self.push("NULL"),
+        }
+    }
+
     pub(crate) fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
         let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
         for b in &self.binds {

@@ -254,28 +254,6 @@ pub fn day_of(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-fn push_opt_text(sql: &mut Sql, v: Option<String>) {
-    match v {
-        Some(v) => {
-            sql.bind_text(v);
-        }
-        None => {
-            sql.push("NULL");
-        }
-    }
-}
-
-fn push_opt_int(sql: &mut Sql, v: Option<i64>) {
-    match v {
-        Some(v) => {
-            sql.bind_int(v);
-        }
-        None => {
-            sql.push("NULL");
-        }
-    }
-}
-
 /// Adds one key's counts to the council-wide daily counts.
 const DAILY_UPSERT: &str = "INSERT INTO observation_daily (day, sensor_type, protocol, port, tag, records, packets) \
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (day, sensor_type, protocol, port, tag) \
@@ -733,17 +711,17 @@ impl Tx {
                     .push(", ")
                     .bind_text(o.sensor_type.as_str())
                     .push(", ");
-                push_opt_text(&mut sql, o.src_ip.map(|a| a.to_string()));
+                sql.bind_opt_text(o.src_ip.map(|a| a.to_string()).as_deref());
                 sql.push(", ");
-                push_opt_int(&mut sql, o.src_port.map(i64::from));
+                sql.bind_opt_int(o.src_port.map(i64::from));
                 sql.push(", ");
-                push_opt_text(&mut sql, o.dst_ip.map(|a| a.to_string()));
+                sql.bind_opt_text(o.dst_ip.map(|a| a.to_string()).as_deref());
                 sql.push(", ");
-                push_opt_int(&mut sql, o.dst_port.map(i64::from));
+                sql.bind_opt_int(o.dst_port.map(i64::from));
                 sql.push(", ").bind_text(o.protocol.clone()).push(", ");
-                push_opt_int(&mut sql, o.asn.map(i64::from));
+                sql.bind_opt_int(o.asn.map(i64::from));
                 sql.push(", ");
-                push_opt_text(&mut sql, o.hostname.clone());
+                sql.bind_opt_text(o.hostname.as_deref());
                 sql.push(", ")
                     .bind_text(o.tag.clone())
                     .push(", ")
