@@ -8,8 +8,9 @@ CONFIG_JSON: {"users": {"provider"|"class2"|"regulator"|"coordinator":
 The users exist and have enrolled TOTP (crates/server/tests/portal.rs sets that up
 and runs this script). The story: log in with TOTP; share an item through the scope
 editor, keeping it from every regulator, after seeing the preview of who will see
-what; see it masked as a class-2 member and not at all as a regulator; answer the
-feedback; issue an alert and acknowledge it. Screenshots go to DIR, and with
+what; see it masked as a class-2 member and not at all as a regulator; share an item
+that requires a clearance the provider's user holds, which the uncleared class-2 member
+and coordinator do not see at all; answer the feedback; issue an alert and acknowledge it. Screenshots go to DIR, and with
 TSUNAGU_SCREENSHOTS=docs also to docs/ of this repository. Prints
 "portal browser test: OK" at the end; any failed check raises.
 """
@@ -36,6 +37,7 @@ TITLE = "Ransomware spreading over SMB in substations"
 VICTIM = "VICTIM-SECRET Power Co."
 TECHNICAL = "TECHNICAL-SECRET: lateral movement over SMB from the engineering workstation"
 DAMAGE = "DAMAGE-SECRET: three substations on manual control"
+CLEARED_TITLE = "CLEARED-SECRET: staging servers seen by a liaison service"
 
 
 def totp(secret_b32, at=None):
@@ -126,8 +128,36 @@ class Story:
         expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
         expect(page.locator("body")).to_contain_text(VICTIM)  # the provider sees all
         item_url = page.url.split("?")[0]
+        # A second login within the same 30 s would reuse the TOTP code, which is refused.
+        cleared_url = self.share_cleared_item(page)
         ctx.close()
-        return item_url
+        return item_url, cleared_url
+
+    def share_cleared_item(self, page):
+        """The provider's user holds a clearance: it requires it on an item, and the
+        preview says only cleared users will see it."""
+        page.goto(self.base + "/portal/items/new")
+        page.get_by_label("種別").select_option("threat_information")
+        page.get_by_label("件名").fill(CLEARED_TITLE)
+        page.get_by_label("対策", exact=True).fill("Block the staging domain.")
+        page.get_by_label("指標 (IoC)").fill("cleared-staging.example")
+        page.get_by_label("確度").select_option("confirmed")
+        page.get_by_label("TLP").select_option("amber")
+        page.get_by_label("必要なクリアランス").select_option("confidential")
+        page.get_by_role("button", name="誰に何が見えるかを確認する").click()
+        expect(page.locator("#clearance-note")).to_contain_text("confidential")
+        page.get_by_role("button", name="この内容で共有する").click()
+        expect(page.locator(".flash")).to_have_text("共有しました。")
+        expect(page.locator("#clearance-badge")).to_contain_text("confidential")
+        return page.url.split("?")[0]
+
+    def uncleared_sees_nothing(self, page, cleared_url):
+        page.goto(self.base + "/portal/items")
+        expect(page.get_by_role("heading", level=1)).to_have_text("共有情報")
+        expect(page.locator("main")).not_to_contain_text(CLEARED_TITLE)
+        resp = page.goto(cleared_url)
+        assert resp.status == 404, resp.status
+        expect(page.locator("main")).not_to_contain_text(CLEARED_TITLE)
 
     def class2_dashboard(self):
         ctx, page = self.login("class2")
@@ -257,10 +287,12 @@ def main():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=config.get("chromium", "/usr/bin/chromium"), args=CHROMIUM_ARGS)
         story = Story(browser, base, config)
-        item_url = story.share_item()
+        item_url, cleared_url = story.share_item()
         co_ctx, co_page, alert_url = story.issue_alert()
         c2_ctx, c2_page = story.class2_dashboard()
         story.class2_sees_masked_and_answers(c2_page, item_url)
+        story.uncleared_sees_nothing(c2_page, cleared_url)
+        story.uncleared_sees_nothing(co_page, cleared_url)
         story.regulator_sees_nothing(item_url)
         story.acknowledge(c2_page)
         story.language_switch(c2_page)

@@ -237,6 +237,8 @@ fn bench_item(
             ..Scope::default()
         },
         show_provider_sector: false,
+        clearance: None,
+        tearline: None,
     };
     Ok(Item {
         id: ItemId::new(),

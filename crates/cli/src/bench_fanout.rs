@@ -245,6 +245,8 @@ async fn setup(
                 secret: Some(secret_of(n)),
                 max_in_flight: 4,
                 active: true,
+                user: None,
+                cleared_level: None,
             })
             .await?;
             if n < args.subscribers {

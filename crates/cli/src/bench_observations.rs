@@ -868,7 +868,7 @@ async fn council(store: &Store, args: &ObservationsArgs, c: &Constituency) -> Re
         .member(operator.id)
         .await?
         .context("the sensor operator is missing")?;
-    Ok(Viewer { user, member })
+    Ok(Viewer::uncleared(user, member))
 }
 
 /// Writes every entry as registered and then verified by the coordinator, 10,000 to a

@@ -148,7 +148,8 @@ async fn acting(who: &Who) -> Result<(AppState, Viewer)> {
         bail!("user {login:?} is disabled or its member is not active");
     }
     let state = AppState::new(store, Config::default());
-    Ok((state, Viewer { user, member }))
+    let viewer = state.cleared(Viewer::uncleared(user, member)).await?;
+    Ok((state, viewer))
 }
 
 /// Prints what an import did: created, updated, unchanged, skipped and why.

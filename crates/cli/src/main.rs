@@ -137,6 +137,15 @@ struct ServeArgs {
     /// Distinct steering-committee approvals needed to admit a member or change a class.
     #[arg(long, env = "TSUNAGU_APPROVALS_REQUIRED", default_value_t = 2)]
     approvals_required: usize,
+    /// The security-clearance levels, lowest first, comma-separated. Grants and items
+    /// naming a level removed from this list fail closed (they confer / show nothing).
+    #[arg(
+        long,
+        env = "TSUNAGU_CLEARANCE_LEVELS",
+        value_delimiter = ',',
+        default_value = "confidential,top_secret"
+    )]
+    clearance_levels: Vec<String>,
     /// Requests per minute per address on the public endpoints (application, login).
     #[arg(long, env = "TSUNAGU_PUBLIC_RATE_PER_MINUTE", default_value_t = 20)]
     public_rate_per_minute: u32,
@@ -313,6 +322,8 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
             min_answer_percent: args.free_rider_min_answer_percent.clamp(0, 100),
             min_originals: args.free_rider_min_originals.max(0),
         },
+        clearance_levels: tsunagu_core::clearance::Levels::new(&args.clearance_levels)
+            .map_err(|e| anyhow::anyhow!("--{e}"))?,
         ..Config::default()
     };
     let listener = TcpListener::bind(args.listen)
@@ -481,6 +492,25 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
         println!(
             "  block list:   curl -H 'Authorization: Bearer {}' {}/feeds/blocklist.txt   (also .rpz for resolvers, .json)",
             u.api_token, creds.base_url
+        );
+    }
+    // Clearance: a cleared analyst and an uncleared admin of the same security vendor.
+    if let Some(m) = creds
+        .members
+        .iter()
+        .find(|m| m.sector == "security_vendor" && m.roles.is_empty())
+        && let (Some(cleared), Some(uncleared)) = (
+            m.users.iter().find(|u| u.role == "analyst"),
+            m.users.iter().find(|u| u.role == "admin"),
+        )
+    {
+        println!(
+            "  clearance:    {}/portal/ as {} (cleared: confidential) sees a cleared liaison report and its tearline;",
+            creds.base_url, cleared.login
+        );
+        println!(
+            "                as {} (same member, uncleared) only the tearline. curl -H 'Authorization: Bearer {}' {}/api/v1/clearances",
+            uncleared.login, cleared.api_token, creds.base_url
         );
     }
     println!();

@@ -453,6 +453,7 @@ mod tests {
                 disabled: false,
             },
             member: m,
+            clearance: crate::clearance::Clearance::none(),
         }
     }
 

@@ -566,6 +566,8 @@ mod tests {
                     ..Scope::default()
                 },
                 show_provider_sector: false,
+                clearance: None,
+                tearline: None,
             },
             status: ItemStatus::Shared,
             revision: 1,

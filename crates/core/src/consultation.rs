@@ -410,6 +410,7 @@ mod tests {
                 disabled: false,
             },
             member: member.clone(),
+            clearance: crate::clearance::Clearance::none(),
         }
     }
 

@@ -408,6 +408,7 @@ mod tests {
                 disabled: false,
             },
             member: m,
+            clearance: crate::clearance::Clearance::none(),
         }
     }
 
@@ -435,6 +436,8 @@ mod tests {
                     ..Scope::default()
                 },
                 show_provider_sector: false,
+                clearance: None,
+                tearline: None,
             },
             status: ItemStatus::Shared,
             revision: 1,

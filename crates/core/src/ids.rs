@@ -80,3 +80,7 @@ new_id!(
     /// An early-warning alert.
     AlertId
 );
+new_id!(
+    /// A security clearance granted to a user.
+    ClearanceId
+);

@@ -1273,6 +1273,7 @@ pub fn anonymised_item(
         tlp: req.tlp.unwrap_or(Tlp::Amber),
         scope: req.scope,
         show_provider_sector: false,
+        clearance: None,
     };
     draft.parse()
 }
@@ -1295,6 +1296,7 @@ mod tests {
                 disabled: false,
             },
             member: m.clone(),
+            clearance: crate::clearance::Clearance::none(),
         }
     }
 

@@ -192,6 +192,14 @@ pub struct ItemContent {
     pub scope: Scope,
     /// Whether recipients may see the provider's sector.
     pub show_provider_sector: bool,
+    /// The clearance level a user needs to see the item at all (M2.8), on top of the
+    /// scope; checked against the configured levels by the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clearance: Option<String>,
+    /// The releasable version of an item that requires clearance: a separate, ordinary
+    /// item that says nothing of this one. Set by the server, never by the draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tearline: Option<ItemId>,
 }
 
 /// An indicator as sent: its type and value, checked by [`ItemDraft::parse`] so that a
@@ -247,6 +255,9 @@ pub struct ItemDraft {
     /// Whether recipients may see the provider's sector.
     #[serde(default)]
     pub show_provider_sector: bool,
+    /// The clearance level a user needs to see the item, if any (`confidential`, …).
+    #[serde(default)]
+    pub clearance: Option<String>,
 }
 
 /// Longest title.
@@ -465,6 +476,11 @@ impl ItemDraft {
             tlp: self.tlp,
             scope: self.scope,
             show_provider_sector: self.show_provider_sector,
+            clearance: self
+                .clearance
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            tearline: None,
         })
     }
 }

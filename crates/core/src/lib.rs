@@ -9,6 +9,7 @@ pub mod alert;
 pub mod asset;
 pub mod audit;
 pub mod blocklist;
+pub mod clearance;
 pub mod constituency;
 pub mod consultation;
 pub mod cpe;

@@ -428,6 +428,7 @@ impl ImportedItem {
             tlp: self.tlp,
             scope,
             show_provider_sector: false,
+            clearance: None,
         }
     }
 }
@@ -1081,6 +1082,8 @@ mod tests {
             provider_sector: Some(Sector::Finance),
             provider: Some(MemberId::from(Uuid::from_u128(0xdead_beef))),
             scope: Some(task_force_scope()),
+            clearance: None,
+            tearline: None,
             audience: Audience::Full,
         }
     }

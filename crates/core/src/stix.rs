@@ -1459,6 +1459,7 @@ impl ImportedItem {
             tlp: self.tlp,
             scope,
             show_provider_sector: false,
+            clearance: None,
         }
     }
 }
@@ -3159,6 +3160,8 @@ mod tests {
             provider_sector: full.then_some(Sector::Finance),
             provider: full.then(|| MemberId::from(Uuid::from_u128(0xdead_beef))),
             scope: None,
+            clearance: None,
+            tearline: None,
             audience,
         }
     }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::DomainError;
+use crate::clearance::Clearance;
 use crate::ids::{MemberId, UserId};
 use crate::member::Member;
 use crate::text;
@@ -58,13 +59,16 @@ pub struct User {
     pub disabled: bool,
 }
 
-/// Who is asking: a user and its member. Every rule and the policy view decide on this.
+/// Who is asking: a user, its member and the user's security clearance. Every rule and
+/// the policy view decide on this.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
     /// The user.
     pub user: User,
     /// Its member organisation.
     pub member: Member,
+    /// What the user is cleared for (M2.8); none for a member acting as a whole.
+    pub clearance: Clearance,
 }
 
 impl Viewer {
@@ -81,6 +85,18 @@ impl Viewer {
                 disabled: false,
             },
             member,
+            clearance: Clearance::none(),
+        }
+    }
+
+    /// A user of `member` without any clearance: the viewer a user is until its
+    /// clearance is loaded.
+    #[must_use]
+    pub fn uncleared(user: User, member: Member) -> Self {
+        Self {
+            user,
+            member,
+            clearance: Clearance::none(),
         }
     }
 

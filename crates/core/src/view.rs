@@ -107,6 +107,13 @@ pub struct ItemView {
     /// The sharing scope: [`Audience::Full`] only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
+    /// The clearance level the item requires, if any: only users holding it see the
+    /// item at all (M2.8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clearance: Option<String>,
+    /// The item's releasable version (tearline), shown only with the cleared item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tearline: Option<ItemId>,
     /// Which audience this view was built for.
     pub audience: Audience,
 }
@@ -115,6 +122,8 @@ pub struct ItemView {
 /// the caller answers exactly as for an id that does not exist.
 ///
 /// - A disabled user, or a user of a member that is not active, sees nothing.
+/// - An item that requires a clearance level does not exist for a user who does not
+///   hold that level (or a higher one) now, whoever it is (M2.8).
 /// - The provider and the coordinator see everything ([`Audience::Full`]).
 /// - Anybody else must be in the item's scope ([`in_scope`]); a member that opted out
 ///   of confidential information (M1.8) sees no confidential TLP and no unconfirmed
@@ -122,15 +131,37 @@ pub struct ItemView {
 ///   confirmed countermeasures and best practices only.
 /// - Recipients never learn the provider or the victim's name; class 2 and general
 ///   members see damage as yes/no and no technical details (M2.3).
+///
+/// The clock is read here, so that a clearance that expires ends access at once.
 #[must_use]
 pub fn view(item: &Item, viewer: &Viewer) -> Option<ItemView> {
-    audience(item, viewer).map(|audience| build(item, audience))
+    view_at(item, viewer, OffsetDateTime::now_utc())
+}
+
+/// [`view`] at the moment `now`.
+#[must_use]
+pub fn view_at(item: &Item, viewer: &Viewer, now: OffsetDateTime) -> Option<ItemView> {
+    audience(item, viewer, now).map(|audience| build(item, audience))
+}
+
+/// Whether `viewer` holds, at `now`, the clearance `item` requires (true when it
+/// requires none). Anything about such an item (an alert relating it, a notice) is for
+/// holders only.
+#[must_use]
+pub fn holds_clearance_for(item: &Item, viewer: &Viewer, now: OffsetDateTime) -> bool {
+    item.content
+        .clearance
+        .as_ref()
+        .is_none_or(|level| viewer.clearance.allows(level, now))
 }
 
 /// Decides who `viewer` is to `item`, or that the item does not exist for it.
-fn audience(item: &Item, viewer: &Viewer) -> Option<Audience> {
+fn audience(item: &Item, viewer: &Viewer, now: OffsetDateTime) -> Option<Audience> {
     let member = &viewer.member;
     if viewer.user.disabled || viewer.user.member_id != member.id || !member.is_active() {
+        return None;
+    }
+    if !holds_clearance_for(item, viewer, now) {
         return None;
     }
     if member.id == item.provider || member.has_role(SpecialRole::Coordinator) {
@@ -236,6 +267,8 @@ fn build(item: &Item, audience: Audience) -> ItemView {
             .then_some(item.provider_sector),
         provider: shown.provider.then_some(item.provider),
         scope: shown.scope.then(|| content.scope.clone()),
+        clearance: content.clearance.clone(),
+        tearline: content.tearline,
         audience,
     }
 }
@@ -267,6 +300,7 @@ mod tests {
                 disabled: false,
             },
             member: member.clone(),
+            clearance: crate::clearance::Clearance::none(),
         }
     }
 
@@ -299,6 +333,8 @@ mod tests {
             tlp: Tlp::Green,
             scope,
             show_provider_sector: false,
+            clearance: None,
+            tearline: None,
         }
     }
 
@@ -547,10 +583,17 @@ mod tests {
 
     /// The rules of M2.3, M2.4 and M1.8 restated from the member's raw fields, to check
     /// [`view`] against.
-    fn expected_audience(item: &Item, viewer: &Viewer) -> Option<Audience> {
+    fn expected_audience(item: &Item, viewer: &Viewer, cleared: Cleared) -> Option<Audience> {
         let m = &viewer.member;
         if viewer.user.disabled || m.status != MemberStatus::Active {
             return None;
+        }
+        // M2.8: an active grant at the item's level or above, for everybody.
+        if let Some(required) = &item.content.clearance {
+            let need = LEVELS.iter().position(|l| l == required).unwrap();
+            if !matches!(cleared, Some((held, GrantWindow::Active)) if held >= need) {
+                return None;
+            }
         }
         if m.id == item.provider || m.roles.contains(&SpecialRole::Coordinator) {
             return Some(Audience::Full);
@@ -577,15 +620,80 @@ mod tests {
         }
     }
 
-    /// A council, which of its users are disabled, and an item provided by one of its
-    /// members to a scope drawn from the council.
-    fn arb_case() -> impl Strategy<Value = (Vec<Member>, Vec<bool>, Item)> {
+    /// The clearance levels of the random councils, lowest first.
+    const LEVELS: [&str; 2] = ["confidential", "top_secret"];
+
+    /// Where a user's one grant stands at the moment of the request.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum GrantWindow {
+        Active,
+        Expired,
+        Pending,
+        Revoked,
+    }
+
+    /// A user's clearance in a random council: none, or one grant (level index, window).
+    type Cleared = Option<(usize, GrantWindow)>;
+
+    /// The moment every generated request is made at.
+    fn at() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    /// The viewer of `m` with the clearance `cleared` describes at [`at`].
+    fn cleared_viewer(m: &Member, cleared: Cleared) -> Viewer {
+        use crate::clearance::{Clearance, Grant, Levels};
+        use time::Duration;
+        let mut v = as_viewer(m);
+        if let Some((level, window)) = cleared {
+            let now = at();
+            let (from, to) = match window {
+                GrantWindow::Active | GrantWindow::Revoked => (-3600, 3600),
+                GrantWindow::Expired => (-7200, 0),
+                GrantWindow::Pending => (1, 7200),
+            };
+            let grant = Grant {
+                id: crate::ids::ClearanceId::new(),
+                user: v.user.id,
+                level: LEVELS[level].into(),
+                starts_at: now + Duration::seconds(from),
+                expires_at: now + Duration::seconds(to),
+                basis: "vetting file".into(),
+                granted_at: now - Duration::days(1),
+                revoked_at: (window == GrantWindow::Revoked).then_some(now),
+                revoke_reason: None,
+            };
+            v.clearance = Clearance::of(&[grant], &Levels::new(&LEVELS).unwrap());
+        }
+        v
+    }
+
+    fn arb_cleared() -> impl Strategy<Value = Cleared> {
+        prop::option::weighted(
+            0.5,
+            (
+                0..LEVELS.len(),
+                prop::sample::select(vec![
+                    GrantWindow::Active,
+                    GrantWindow::Active,
+                    GrantWindow::Expired,
+                    GrantWindow::Pending,
+                    GrantWindow::Revoked,
+                ]),
+            ),
+        )
+    }
+
+    /// A council, which of its users are disabled, what each is cleared for, and an
+    /// item provided by one of its members to a scope drawn from the council, maybe
+    /// requiring a clearance level.
+    fn arb_case() -> impl Strategy<Value = (Vec<Member>, Vec<(bool, Cleared)>, Item)> {
         arb_council().prop_flat_map(|council| {
             let n = council.len();
             let ids = council.iter().map(|m| m.id).collect();
             (
                 Just(council),
-                prop::collection::vec(prop::bool::weighted(0.1), n),
+                prop::collection::vec((prop::bool::weighted(0.1), arb_cleared()), n),
                 0..n,
                 arb_scope(ids),
                 (
@@ -600,16 +708,18 @@ mod tests {
                     prop::option::of(prop::sample::select(SECTORS.to_vec())),
                     any::<bool>(),
                     any::<u64>(),
+                    prop::option::weighted(0.3, 0..LEVELS.len()),
                 ),
             )
                 .prop_map(|(council, disabled, p, scope, classification, details)| {
                     let (kind, confidence, tlp, status) = classification;
-                    let (has_victim, damaged, victim_sector, show_sector, marker) = details;
+                    let (has_victim, damaged, victim_sector, show_sector, marker, level) = details;
                     let mut c = content(marker, scope);
                     c.kind = kind;
                     c.confidence = confidence;
                     c.tlp = tlp;
                     c.show_provider_sector = show_sector;
+                    c.clearance = level.map(|l| LEVELS[l].to_owned());
                     c.victim = has_victim.then(|| Victim {
                         name: Some(format!("{VICTIM_NAME}-{marker}")),
                         sector: victim_sector,
@@ -629,16 +739,26 @@ mod tests {
             let provider = council.iter().find(|m| m.id == item.provider).unwrap();
             let c = &item.content;
             let victim_name = format!("{VICTIM_NAME}-");
-            for (m, off) in council.iter().zip(&disabled) {
-                let mut viewer = as_viewer(m);
+            for (m, (off, cleared)) in council.iter().zip(&disabled) {
+                let mut viewer = cleared_viewer(m, *cleared);
                 viewer.user.disabled = *off;
-                let got = view(&item, &viewer);
-                let expected = expected_audience(&item, &viewer);
+                let got = view_at(&item, &viewer, at());
+                let expected = expected_audience(&item, &viewer, *cleared);
                 prop_assert_eq!(got.as_ref().map(|v| v.audience), expected);
 
                 // (1) Only enabled users of active members see anything.
                 if *off || !m.is_active() {
                     prop_assert!(got.is_none());
+                }
+                // (0) An item requiring clearance exists only for users holding that
+                // level or a higher one now: not the provider's or the coordinator's
+                // other users, not with a grant expired, pending or revoked.
+                if let Some(level) = &c.clearance {
+                    let holds = matches!(cleared, Some((held, GrantWindow::Active))
+                        if LEVELS[..=*held].contains(&level.as_str()));
+                    if !holds {
+                        prop_assert!(got.is_none());
+                    }
                 }
                 let privileged = m.id == item.provider || m.has_role(SpecialRole::Coordinator);
                 let Some(v) = got else {
@@ -708,14 +828,18 @@ mod tests {
         let mut seen = std::collections::BTreeMap::new();
         for _ in 0..256 {
             let (council, disabled, item) = arb_case().new_tree(&mut runner).unwrap().current();
-            for (m, off) in council.iter().zip(&disabled) {
-                let mut viewer = as_viewer(m);
+            for (m, (off, cleared)) in council.iter().zip(&disabled) {
+                let mut viewer = cleared_viewer(m, *cleared);
                 viewer.user.disabled = *off;
-                let audience = view(&item, &viewer).map(|v| v.audience);
+                let audience = view_at(&item, &viewer, at()).map(|v| v.audience);
                 *seen.entry(format!("{audience:?}")).or_insert(0) += 1;
+                if item.content.clearance.is_some() {
+                    let key = format!("cleared item {}", audience.is_some());
+                    *seen.entry(key).or_insert(0) += 1;
+                }
             }
         }
-        assert_eq!(seen.len(), 5, "{seen:?}");
+        assert_eq!(seen.len(), 7, "{seen:?}");
         assert!(seen.values().all(|n| *n >= 20), "{seen:?}");
     }
 }

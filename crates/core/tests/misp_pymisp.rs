@@ -114,6 +114,8 @@ fn view_for(n: u128, audience: Audience, tlp: Tlp) -> ItemView {
         provider_sector: full.then_some(Sector::Finance),
         provider: full.then(|| MemberId::from(uuid::Uuid::from_u128(0xdead_beef))),
         scope: full.then(misp::task_force_scope),
+        clearance: None,
+        tearline: None,
         audience,
     }
 }

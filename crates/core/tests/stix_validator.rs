@@ -103,6 +103,8 @@ fn view(n: u128, audience: Audience, kind: ItemKind, tlp: Tlp) -> ItemView {
         provider_sector: full.then_some(Sector::Finance),
         provider: full.then(|| MemberId::from(Uuid::from_u128(7))),
         scope: None,
+        clearance: None,
+        tearline: None,
         audience,
     }
 }

@@ -25,14 +25,16 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tsunagu_core::alert::{Alert, AlertStatus, AlertView, alert_view};
+use tsunagu_core::clearance::Clearance;
 use tsunagu_core::feedback::owes_feedback;
 use tsunagu_core::ids::AlertId;
 use tsunagu_core::item::Item;
 use tsunagu_core::item::ItemStatus;
+use tsunagu_core::member::Member;
 use tsunagu_core::user::Viewer;
 use tsunagu_core::view::ItemView;
-use tsunagu_core::view::view;
-use tsunagu_store::{Delivery, Notice, NoticeKind, Subject};
+use tsunagu_core::view::{holds_clearance_for, view};
+use tsunagu_store::{Channel, Delivery, Notice, NoticeKind, Subject};
 
 use crate::AppState;
 use crate::observations::{IndicatorHit, indicator_hits};
@@ -259,6 +261,11 @@ async fn related_items(
 
 /// The alert as `viewer` may see it, given its loaded related items.
 fn view_with(alert: &Alert, viewer: &Viewer, related: &[Item]) -> Option<AlertView> {
+    // An alert about an item that requires clearance is for holders only (M2.8).
+    let now = OffsetDateTime::now_utc();
+    if !related.iter().all(|i| holds_clearance_for(i, viewer, now)) {
+        return None;
+    }
     let shown = related.iter().filter_map(|i| view(i, viewer)).collect();
     alert_view(alert, viewer, shown)
 }
@@ -519,7 +526,10 @@ async fn attempt(
         .await
         .map_err(|e| e.to_string())?
         .ok_or("member is gone")?;
-    let viewer = Viewer::for_member(member);
+    let Some(viewer) = channel_viewer(state, &d.channel, member).await? else {
+        // A user's own channel whose user is disabled or gone: nothing goes to it.
+        return Ok(());
+    };
     match (&d.subject, loaded) {
         (Subject::Alert { revision, .. }, Some(loaded)) => {
             let (alert, related) = loaded.as_ref().as_ref().map_err(Clone::clone)?;
@@ -580,6 +590,35 @@ async fn attempt(
             }
         }
         (Subject::Alert { .. }, None) => Err("the alert was not loaded".into()),
+    }
+}
+
+/// Who a channel receives as (M2.8): a user's own channel as that user, with its
+/// clearance; a member-wide channel as the member, uncleared unless the coordinator
+/// registered it as cleared. `None` when the channel's user is disabled or gone.
+async fn channel_viewer(
+    state: &AppState,
+    channel: &Channel,
+    member: Member,
+) -> Result<Option<Viewer>, String> {
+    match (&channel.user, &channel.cleared_level) {
+        (Some(user), _) => {
+            let user = state.store.user(*user).await.map_err(|e| e.to_string())?;
+            match user.filter(|u| !u.disabled && u.member_id == member.id) {
+                Some(u) => state
+                    .cleared(Viewer::uncleared(u, member))
+                    .await
+                    .map(Some)
+                    .map_err(|e| e.to_string()),
+                None => Ok(None),
+            }
+        }
+        (None, Some(level)) => {
+            let mut v = Viewer::for_member(member);
+            v.clearance = Clearance::standing(level, &state.config.clearance_levels);
+            Ok(Some(v))
+        }
+        (None, None) => Ok(Some(Viewer::for_member(member))),
     }
 }
 

@@ -369,6 +369,7 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     crate::demo_incidents::populate(store, &founded, &sharers).await?;
     crate::demo_governance::populate(store, &founded, &sharers).await?;
     crate::demo_observations::populate(store, &founded, &sharers).await?;
+    crate::demo_clearance::populate(store, &founded, &sharers).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         members,
@@ -561,10 +562,7 @@ pub(crate) async fn member_viewer(
         .user(user_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("the user of {} is gone", member.name)))?;
-    Ok(tsunagu_core::user::Viewer {
-        user,
-        member: member.clone(),
-    })
+    Ok(tsunagu_core::user::Viewer::uncleared(user, member.clone()))
 }
 
 /// Imports [`PARTNER_BUNDLE`] as the first security vendor's analyst, through the same

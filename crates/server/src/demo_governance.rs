@@ -40,10 +40,7 @@ async fn acting(
         }
     }
     .ok_or_else(|| ApiError::Internal(format!("{} has no user to act through", member.name)))?;
-    Ok(Viewer {
-        user,
-        member: member.clone(),
-    })
+    Ok(Viewer::uncleared(user, member.clone()))
 }
 
 fn with_role(founded: &[Member], role: SpecialRole) -> ApiResult<&Member> {

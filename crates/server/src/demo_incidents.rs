@@ -38,10 +38,7 @@ async fn reporter(
         .user(user_id)
         .await?
         .ok_or_else(|| ApiError::Internal(format!("the user of {} is gone", member.name)))?;
-    Ok(Viewer {
-        user,
-        member: member.clone(),
-    })
+    Ok(Viewer::uncleared(user, member.clone()))
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {

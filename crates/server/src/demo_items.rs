@@ -1840,6 +1840,7 @@ fn draft(
         tlp,
         scope,
         show_provider_sector: false,
+        clearance: None,
     }
 }
 

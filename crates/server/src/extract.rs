@@ -92,6 +92,6 @@ impl FromRequestParts<AppState> for Auth {
                 ApiError::Unauthorized("the token is unknown, expired or revoked".into())
             })?;
         tracing::Span::current().record("user", tracing::field::display(viewer.user.id));
-        Ok(Self(viewer))
+        Ok(Self(state.cleared(viewer).await?))
     }
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod delivery;
 pub mod demo;
+mod demo_clearance;
 pub mod demo_governance;
 pub mod demo_incidents;
 pub mod demo_items;
@@ -85,6 +86,8 @@ pub struct Config {
     /// Pause between observation sweeps (shared indicators inside constituencies,
     /// daily digests).
     pub observation_sweep: Duration,
+    /// The council's security-clearance levels, lowest first (M2.8).
+    pub clearance_levels: tsunagu_core::clearance::Levels,
 }
 
 impl Default for Config {
@@ -104,6 +107,7 @@ impl Default for Config {
             mail_from: "tsunagu <alerts@tsunagu.invalid>".into(),
             incident_clocks: tsunagu_core::incident::ClockTable::default(),
             observation_sweep: Duration::from_secs(2),
+            clearance_levels: tsunagu_core::clearance::Levels::default(),
         }
     }
 }
@@ -159,6 +163,18 @@ impl AppState {
             objects: interop::ObjectCache::default(),
             routing: observations::RoutingCache::default(),
         }))
+    }
+
+    /// `v` with the user's clearance loaded (M2.8): every way a user authenticates goes
+    /// through here. A viewer that skips it holds no clearance, so it fails closed.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn cleared(&self, mut v: Viewer) -> Result<Viewer, tsunagu_store::StoreError> {
+        let grants = self.store.clearances_of(v.user.id).await?;
+        v.clearance =
+            tsunagu_core::clearance::Clearance::of(&grants, &self.config.clearance_levels);
+        Ok(v)
     }
 }
 

@@ -19,13 +19,14 @@ use crate::{api, auth};
         api::members::set_roles, api::members::set_settings, api::members::list_users,
         api::members::create_user, api::members::disable_user,
         api::audit::list,
+        api::clearances::levels, api::clearances::list, api::clearances::grant, api::clearances::change, api::clearances::revoke,
         api::items::create, api::items::get_one, api::items::update, api::items::change_scope,
-        api::items::retract, api::items::revisions, api::items::reads, api::items::search,
+        api::items::retract, api::items::tearline, api::items::revisions, api::items::reads, api::items::search,
         api::feedback::give, api::feedback::summary, api::feedback::owed, api::feedback::unanswered,
         api::feedback::my_standing, api::feedback::ledger, api::feedback::promote, api::feedback::sources,
         api::alerts::issue, api::alerts::update, api::alerts::withdraw, api::alerts::list, api::alerts::get_one,
         api::alerts::ack, api::alerts::progress, api::alerts::add_channel, api::alerts::list_channels,
-        api::alerts::remove_channel, crate::stream::stream,
+        api::alerts::remove_channel, api::alerts::set_channel_clearance, crate::stream::stream,
         api::consultations::open, api::consultations::list, api::consultations::get_one,
         api::consultations::reply, api::consultations::close, api::consultations::share,
         api::interop::export_stix, api::interop::import_stix, api::interop::import_misp, api::interop::misp_feed,
@@ -42,7 +43,7 @@ use crate::{api, auth};
         auth::login, auth::me, auth::change_password, auth::create_token, auth::list_tokens, auth::revoke_token,
     ),
     modifiers(&BearerAuth),
-    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"), (name = "alerts", description = "Early warning: alerts, channels, the live stream"), (name = "consultation", description = "Private consultations with the class-1 group, through the consultation view"), (name = "interop", description = "STIX 2.1 and MISP export and import; TAXII 2.1 is served at /taxii2/"), (name = "feeds", description = "Block lists of confirmed malicious IPs, domains and URLs for ISPs and members: plain text, RPZ and JSON, with ETag and If-Modified-Since"), (name = "vulnerabilities", description = "The catalogue of known-exploited vulnerabilities, published in CISA KEV's layout"), (name = "assets", description = "Each member's products, devices and SBOMs: private, matched against the catalogue and advisories"), (name = "incidents", description = "Incident reports routed to the secretariat and the sector's regulators only, with deadline clocks"), (name = "observations", description = "Constituencies, sensor observations routed to the members they hit (privately), and council-wide trends"))
+    tags((name = "members", description = "Membership and governance"), (name = "auth", description = "Logins and API tokens"), (name = "audit", description = "The tamper-evident audit log"), (name = "clearance", description = "Security clearances of users, and items only cleared users may see"), (name = "items", description = "Shared items, always through the policy view"), (name = "task force", description = "Feedback, the give-and-take ledger"), (name = "alerts", description = "Early warning: alerts, channels, the live stream"), (name = "consultation", description = "Private consultations with the class-1 group, through the consultation view"), (name = "interop", description = "STIX 2.1 and MISP export and import; TAXII 2.1 is served at /taxii2/"), (name = "feeds", description = "Block lists of confirmed malicious IPs, domains and URLs for ISPs and members: plain text, RPZ and JSON, with ETag and If-Modified-Since"), (name = "vulnerabilities", description = "The catalogue of known-exploited vulnerabilities, published in CISA KEV's layout"), (name = "assets", description = "Each member's products, devices and SBOMs: private, matched against the catalogue and advisories"), (name = "incidents", description = "Incident reports routed to the secretariat and the sector's regulators only, with deadline clocks"), (name = "observations", description = "Constituencies, sensor observations routed to the members they hit (privately), and council-wide trends"))
 )]
 pub struct ApiDoc;
 

@@ -25,7 +25,8 @@ use crate::api::feedback::{items_since, went_unanswered};
 /// chased before (or predate the sweep) and are listed at `/feedback/unanswered`.
 const CHASE_HORIZON: time::Duration = time::Duration::days(1);
 
-/// Runs [`sweep`] every `config.sweep_interval` until `shutdown`.
+/// Runs [`sweep`] every `config.sweep_interval` until `shutdown`, and audits the
+/// clearances that expired meanwhile.
 pub fn start(state: AppState, shutdown: CancellationToken) {
     tokio::spawn(async move {
         let every = state.config.sweep_interval;
@@ -37,6 +38,11 @@ pub fn start(state: AppState, shutdown: CancellationToken) {
                     state.workers.wake();
                 }
                 Err(e) => tracing::error!(error = %e, "task-force sweep failed"),
+            }
+            if let Err(e) =
+                crate::api::clearances::audit_expiries(&state, OffsetDateTime::now_utc()).await
+            {
+                tracing::error!(error = %e, "auditing expired clearances failed");
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,

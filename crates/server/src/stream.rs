@@ -130,6 +130,38 @@ async fn to_sse(state: &AppState, e: &StreamEvent, viewer: &Viewer) -> Option<Ev
         .ok()
 }
 
+/// How long a stream trusts the clearance it loaded: a revoked clearance stops
+/// showing on open streams within this (an expiry, at once: the view reads the clock).
+const CLEARANCE_RELOAD: Duration = Duration::from_secs(10);
+
+/// A stream's viewer, its clearance reloaded now and then.
+struct Fresh {
+    viewer: Viewer,
+    loaded: std::time::Instant,
+}
+
+impl Fresh {
+    fn new(viewer: Viewer) -> Self {
+        Self {
+            viewer,
+            loaded: std::time::Instant::now(),
+        }
+    }
+
+    /// The viewer; on a failed reload it keeps no clearance (fails closed).
+    async fn get(&mut self, state: &AppState) -> &Viewer {
+        if self.loaded.elapsed() >= CLEARANCE_RELOAD {
+            let stale = self.viewer.clone();
+            self.viewer = match state.cleared(stale.clone()).await {
+                Ok(v) => v,
+                Err(_) => Viewer::uncleared(stale.user, stale.member),
+            };
+            self.loaded = std::time::Instant::now();
+        }
+        &self.viewer
+    }
+}
+
 /// The live stream of alerts for the caller: `alert` events (and `exercise` events for
 /// exercises), each with its id; reconnect with `Last-Event-ID` to get what was missed.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "alerts", security(("bearer" = [])),
@@ -157,6 +189,7 @@ pub async fn stream(
         None => state.store.last_stream_event().await?,
     };
     let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(64);
+    let mut v = Fresh::new(v);
     tokio::spawn(async move {
         loop {
             // Catch up from the database (after a resume, or after falling behind).
@@ -169,7 +202,7 @@ pub async fn stream(
                 }
                 for e in missed {
                     last = e.seq;
-                    if let Some(ev) = to_sse(&state, &e, &v).await
+                    if let Some(ev) = to_sse(&state, &e, v.get(&state).await).await
                         && tx.send(Ok(ev)).await.is_err()
                     {
                         return;
@@ -181,7 +214,7 @@ pub async fn stream(
                     Ok(e) if e.seq <= last => {}
                     Ok(e) => {
                         last = e.seq;
-                        if let Some(ev) = to_sse(&state, &e, &v).await
+                        if let Some(ev) = to_sse(&state, &e, v.get(&state).await).await
                             && tx.send(Ok(ev)).await.is_err()
                         {
                             return;

@@ -326,7 +326,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> TaxiiResult<View
         return Err(unauthorized("the account is disabled or its member left"));
     }
     tracing::Span::current().record("user", tracing::field::display(viewer.user.id));
-    Ok(viewer)
+    Ok(state.cleared(viewer).await?)
 }
 
 async fn basic(state: &AppState, encoded: &str) -> TaxiiResult<Option<Viewer>> {
@@ -391,10 +391,7 @@ async fn basic(state: &AppState, encoded: &str) -> TaxiiResult<Option<Viewer>> {
     let Some(member) = state.store.member(found.user.member_id).await? else {
         return Ok(None);
     };
-    Ok(Some(Viewer {
-        user: found.user,
-        member,
-    }))
+    Ok(Some(Viewer::uncleared(found.user, member)))
 }
 
 // ---------------------------------------------------------------- discovery, root, collections

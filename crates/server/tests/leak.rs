@@ -27,6 +27,12 @@
 //! its dashboard, the item list and searches, each planted item's page, the submit
 //! form, alerts and consultations, as a browser would.
 //!
+//! So does security clearance (M2.8): the first planted provider also shares items
+//! that require a clearance level. Some members are crawled twice, as a cleared user
+//! and as an uncleared user of the same member (the coordinator and that provider
+//! among them): the uncleared one must never receive a byte of a cleared item, not
+//! even its title, and the cleared one must receive what its member may see.
+//!
 //! So do the interchange formats (M7.1): each member's STIX export, every page of its
 //! TAXII collections and manifests, objects by id, and its MISP feed. There a secret
 //! may sit inside a longer text, so secrets are matched as tokens (not followed by a
@@ -56,6 +62,8 @@ struct M {
     token: String,
     login: String,
     password: String,
+    /// The crawling user holds the clearance the cleared planted items require.
+    cleared: bool,
 }
 
 /// A planted item and what it carries.
@@ -69,6 +77,8 @@ struct Planted {
     confidence: &'static str,
     tlp: &'static str,
     scope: Value,
+    /// The clearance level it requires.
+    clearance: Option<&'static str>,
 }
 
 /// A planted consultation: who asked and who replied.
@@ -212,6 +222,10 @@ fn in_scope(scope: &Value, provider_sector: &str, m: &M) -> bool {
 
 /// What a member may see of an item: None, or whether it gets the class-1 details.
 fn may_see(item: &Planted, m: &M) -> Option<bool> {
+    // An item requiring clearance does not exist for an uncleared user, whoever it is.
+    if item.clearance.is_some() && !m.cleared {
+        return None;
+    }
     if m.id == item.provider || m.roles.contains("coordinator") {
         return Some(true);
     }
@@ -259,9 +273,47 @@ async fn members(app: &TestApp, creds: &demo::DemoCredentials, coordinator: &str
                 token: c.users[0].api_token.clone(),
                 login: c.users[0].login.clone(),
                 password: c.users[0].password.clone(),
+                cleared: false,
             }
         })
         .collect()
+}
+
+/// Grants the user of `token` the highest clearance, for a month (as the coordinator).
+async fn grant_top_secret(app: &TestApp, coordinator: &str, token: &str) {
+    common::grant_clearance(
+        app,
+        coordinator,
+        token,
+        "top_secret",
+        time::Duration::days(30),
+    )
+    .await;
+}
+
+/// Another user of `m`'s member, cleared or not: the member's crawl done as that user.
+async fn twin(app: &TestApp, admin: &str, m: &M, cleared: bool, coordinator: &str) -> M {
+    let login = format!("twin-{}", &m.id[m.id.len() - 8..]);
+    let password = "leak test twin password";
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{}/users", m.id),
+            Some(admin),
+            json!({"login": login, "password": password, "role": "analyst"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let token = common::login(app, &login, password).await;
+    if cleared {
+        grant_top_secret(app, coordinator, &token).await;
+    }
+    M {
+        token,
+        login,
+        password: password.to_owned(),
+        cleared,
+        ..m.clone()
+    }
 }
 
 async fn admit(
@@ -741,6 +793,7 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
                 confidence,
                 tlp,
                 scope: scope.clone(),
+                clearance: None,
             });
         }
     }
@@ -761,8 +814,92 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             token: ptoken.clone(),
             login: format!("leak-{}", &pid[pid.len() - 8..]),
             password: "leak test password".to_owned(),
+            cleared: false,
         });
     }
+    // Items that require clearance (M2.8), shared by the first provider's user, which
+    // the coordinator clears first (and itself, to relate them in an alert).
+    grant_top_secret(&app, &coordinator, &coordinator).await;
+    let ((p1, p1_token), p1_sector, _) = &providers[0];
+    grant_top_secret(&app, &coordinator, p1_token).await;
+    let cleared_shapes = [
+        (
+            "threat_information",
+            "amber",
+            "confidential",
+            json!({"classes": ["class1", "class2", "general"]}),
+        ),
+        (
+            "countermeasure",
+            "green",
+            "top_secret",
+            json!({"classes": ["class1", "class2", "general"]}),
+        ),
+    ];
+    for (i, (kind, tlp, level, scope)) in cleared_shapes.into_iter().enumerate() {
+        let n = 150 + i;
+        let body = json!({
+            "kind": kind, "title": format!("Planted item {n}"), "confidence": "confirmed", "tlp": tlp, "scope": scope,
+            "clearance": level,
+            "executive_context": "context only cleared users may read",
+            "technical_details": format!("TSECRET-{n}"),
+            "countermeasures": "apply the patch",
+            "victim": {"name": format!("VSECRET-{n}"), "sector": "electricity", "damaged": true, "damage_details": format!("DSECRET-{n}")},
+            "indicators": [{"type": "domain", "value": format!("leak-{n}.example.org")}],
+        });
+        let (s, v) = app.post("/api/v1/items", Some(p1_token), body).await;
+        assert_eq!(s, 201, "{v}");
+        planted.push(Planted {
+            id: v["id"].as_str().unwrap().to_owned(),
+            n,
+            provider: p1.clone(),
+            provider_sector: (*p1_sector).to_owned(),
+            kind,
+            confidence: "confirmed",
+            tlp,
+            scope,
+            clearance: Some(level),
+        });
+    }
+    // Crawled twice: the coordinator and the first provider (cleared above) with an
+    // uncleared colleague; class-1, class-2, opted-out and general members with a
+    // cleared colleague.
+    let admin_of: BTreeMap<String, String> = creds
+        .members
+        .iter()
+        .map(|m| {
+            let admin = m.users.iter().find(|u| u.role == "admin").unwrap();
+            (m.id.clone(), admin.api_token.clone())
+        })
+        .chain(
+            providers
+                .iter()
+                .map(|((id, token), _, _)| (id.clone(), token.clone())),
+        )
+        .collect();
+    let mut twins = Vec::new();
+    for m in council.iter_mut() {
+        let first_provider = m.id == *p1;
+        let coordinating = m.roles.contains("coordinator");
+        let plain = m.roles.is_empty() && m.id != *p1;
+        let wanted = first_provider
+            || coordinating
+            || (plain && m.class == "class1" && m.id == c1)
+            || (plain && m.class == "class2" && (m.id == c2 || m.opt_out))
+            || (plain && m.class == "general" && !twins.iter().any(|t: &M| t.class == "general"));
+        if !wanted {
+            continue;
+        }
+        m.cleared = first_provider || coordinating;
+        twins.push(twin(&app, &admin_of[&m.id], m, !m.cleared, &coordinator).await);
+    }
+    assert_eq!(
+        twins.len(),
+        6,
+        "{:?}",
+        twins.iter().map(|t| &t.class).collect::<Vec<_>>()
+    );
+    council.extend(twins);
     let provider_ids: Vec<String> = providers.iter().map(|((id, _), _, _)| id.clone()).collect();
     for ((_, ptoken), _, k) in &providers {
         let (s, v) = app
@@ -844,16 +981,24 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
 
     // An alert to everyone that relates every planted item: each recipient's copy may
     // carry only the items its own view allows.
+    // An alert about the cleared items exists for cleared users only.
     let related: Vec<&str> = planted.iter().map(|p| p.id.as_str()).collect();
-    let (s, v) = app
-        .post(
-            "/api/v1/alerts",
-            Some(&coordinator),
-            json!({"title": "Planted alert", "severity": "high", "action_required": "read the related items",
-                   "related_items": related, "target": {"all": true}}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    for cleared in [false, true] {
+        let some: Vec<&str> = planted
+            .iter()
+            .filter(|p| p.clearance.is_some() == cleared)
+            .map(|p| p.id.as_str())
+            .collect();
+        let (s, v) = app
+            .post(
+                "/api/v1/alerts",
+                Some(&coordinator),
+                json!({"title": "Planted alert", "severity": "high", "action_required": "read the related items",
+                       "related_items": some, "target": {"all": true}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
 
     // A catalogue entry evidenced by every planted item: each member's copy may name
     // only the items it may see, and the public catalogue none.
@@ -1004,6 +1149,10 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
                 );
             }
             secret_ok(&p.id, sees.is_some());
+            if p.clearance.is_some() {
+                // Not even the title of a cleared item reaches an uncleared user.
+                secret_ok(&format!("Planted item {}", p.n), sees.is_some());
+            }
             let asset_owner = providers_by_k.get(&(p.n / 100)) == Some(&m.id);
             secret_ok(&format!("ASECRET-{}", p.n / 100), asset_owner);
             if !(own || coordinator) {
@@ -1101,7 +1250,8 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
         }
         checked += 1;
     }
-    assert_eq!(checked, creds.members.len() + 3);
-    assert_eq!(planted_alerts, 3);
+    assert_eq!(checked, creds.members.len() + 3 + 6);
+    // The first provider is crawled twice (cleared and uncleared): both see its asset.
+    assert_eq!(planted_alerts, 4);
     std::sync::Arc::try_unwrap(app).ok().unwrap().finish().await;
 }

@@ -1912,7 +1912,8 @@ async fn channels_and_tokens(app: &TestApp) {
         .await;
     assert_eq!(p.status, 404);
 
-    // A user of the member who is not its admin sees them but changes nothing.
+    // A user of the member who is not its admin sees them and changes none of them;
+    // what it adds is its own, personal channel.
     let (s, v) = app
         .post(
             &format!("/api/v1/members/{m}/users"),
@@ -1928,13 +1929,38 @@ async fn channels_and_tokens(app: &TestApp) {
         page.body
             .contains("https://hooks.kirishiro.example/tsunagu")
     );
-    assert!(!page.body.contains("id=\"add-channel\""));
+    assert!(page.body.contains("id=\"add-channel\""));
+    assert!(
+        !page.body.contains("name=\"personal\""),
+        "only admins choose"
+    );
     assert!(!page.body.contains("/deactivate"));
     let at = page.csrf();
     let p = an
-        .post("/portal/settings/channels", &with_token(&at, hook.to_vec()))
+        .post(
+            "/portal/settings/channels",
+            &with_token(
+                &at,
+                vec![("kind", "email"), ("address", "analyst@kirishiro.example")],
+            ),
+        )
         .await;
-    assert_eq!(p.status, 403);
+    assert_eq!(p.status, 200, "{}", p.body);
+    let (_, v) = app.get("/api/v1/channels", &token).await;
+    let mine = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "analyst@kirishiro.example")
+        .unwrap()
+        .clone();
+    assert!(mine["user"].is_string(), "a personal channel: {mine}");
+    let page = an.get("/portal/settings/channels").await;
+    assert!(
+        page.body
+            .contains(&format!("{}/deactivate", mine["id"].as_str().unwrap()))
+    );
+    assert!(!page.body.contains(&format!("{hook_id}/deactivate")));
     let p = an
         .post(
             &format!("/portal/settings/channels/{hook_id}/deactivate"),
@@ -2376,7 +2402,8 @@ on_both_backends!(
 /// Runs `scripts/portal-browser-test.py` with Playwright against Debian's Chromium:
 /// log in with TOTP, share an item excluding regulators through the scope editor
 /// (seeing the preview), see it masked as a class-2 member and not at all as a
-/// regulator, answer feedback, issue an alert and acknowledge it; the constituency,
+/// regulator, share an item requiring clearance that uncleared users never see, answer
+/// feedback, issue an alert and acknowledge it; the constituency,
 /// observations, trends, catalogue, assets and incident pages pass the same
 /// accessibility sweep; ask a consultation and make an API token through their forms,
 /// and sweep those pages, the channels page and the coordinator's audit log.
@@ -2419,6 +2446,15 @@ async fn in_a_real_browser() {
         )
         .await;
     assert_eq!(s, 201, "{v}");
+    // The provider's user is cleared; the class-2 member's and the coordinator's are not.
+    common::grant_clearance(
+        &app,
+        &k.c.coordinator,
+        &k.provider_token,
+        "confidential",
+        time::Duration::days(30),
+    )
+    .await;
     let mut users = serde_json::Map::new();
     for (role, login, password) in [
         ("provider", k.provider.as_str(), MEMBER_PASSWORD),
@@ -2480,12 +2516,18 @@ async fn in_a_real_browser() {
         assert!(meta.len() > 5_000, "{name} is a real screenshot");
     }
     // What the browser did went through the same paths: the item is shared with the
-    // regulators excluded, the class-2 member answered, the alert was acknowledged.
-    let items: Vec<String> = sqlx::query_scalar("SELECT id FROM items")
+    // regulators excluded, the class-2 member answered, the alert was acknowledged;
+    // the second item requires the provider's clearance.
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, content FROM items ORDER BY seq")
         .fetch_all(app.store.pool())
         .await
         .unwrap();
-    assert_eq!(items.len(), 1);
+    assert_eq!(rows.len(), 2);
+    let (cleared, items): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|(_, content)| content.contains("\"clearance\":\"confidential\""));
+    assert_eq!(cleared.len(), 1);
+    let items: Vec<String> = items.into_iter().map(|(id, _)| id).collect();
     let (s, v) = app
         .get(
             &format!("/api/v1/items/{}/feedback", items[0]),

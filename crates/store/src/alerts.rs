@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 use tsunagu_core::alert::{Alert, AlertContent, AlertStatus};
-use tsunagu_core::ids::{AlertId, MemberId};
+use tsunagu_core::ids::{AlertId, MemberId, UserId};
 
 use crate::notices::{Notice, NoticeKind};
 use crate::{
@@ -33,6 +33,11 @@ pub struct Channel {
     pub max_in_flight: i64,
     /// Whether deliveries go to it.
     pub active: bool,
+    /// The user whose own address it is: it receives what that user may see, items
+    /// requiring clearance included when the user holds it (M2.8). `None`: member-wide.
+    pub user: Option<UserId>,
+    /// For a member-wide channel, the clearance level the coordinator registered it at.
+    pub cleared_level: Option<String>,
 }
 
 /// What a delivery carries.
@@ -94,7 +99,7 @@ fn alert_from_row(row: &AnyRow) -> Result<(i64, Alert)> {
 }
 
 /// The columns of a channel, in [`channel_from_row`]'s order: in its own table…
-const CHANNEL_COLUMNS: [&str; 7] = [
+const CHANNEL_COLUMNS: [&str; 9] = [
     "id",
     "member_id",
     "kind",
@@ -102,9 +107,11 @@ const CHANNEL_COLUMNS: [&str; 7] = [
     "secret",
     "max_in_flight",
     "active",
+    "user_id",
+    "cleared_level",
 ];
 /// …and as the delivery claim names them.
-const CLAIMED_CHANNEL_COLUMNS: [&str; 7] = [
+const CLAIMED_CHANNEL_COLUMNS: [&str; 9] = [
     "c_id",
     "c_member_id",
     "c_kind",
@@ -112,11 +119,23 @@ const CLAIMED_CHANNEL_COLUMNS: [&str; 7] = [
     "c_secret",
     "c_max_in_flight",
     "c_active",
+    "c_user_id",
+    "c_cleared_level",
 ];
 
 fn channel_from_row(
     row: &AnyRow,
-    [id, member, kind, address, secret, max_in_flight, active]: [&str; 7],
+    [
+        id,
+        member,
+        kind,
+        address,
+        secret,
+        max_in_flight,
+        active,
+        user,
+        cleared_level,
+    ]: [&str; 9],
 ) -> Result<Channel> {
     Ok(Channel {
         id: row.try_get(id)?,
@@ -126,6 +145,12 @@ fn channel_from_row(
         secret: row.try_get(secret)?,
         max_in_flight: row.try_get(max_in_flight)?,
         active: row.try_get::<i64, _>(active)? != 0,
+        user: row
+            .try_get::<Option<String>, _>(user)?
+            .as_deref()
+            .map(parse_id)
+            .transpose()?,
+        cleared_level: row.try_get(cleared_level)?,
     })
 }
 
@@ -351,7 +376,8 @@ impl Store {
                 "SELECT d.id, d.alert_id, d.revision, d.member_id, d.attempts, \
                  d.notice_id, n.kind AS n_kind, n.item_id AS n_item_id, n.due_at AS n_due_at, \
                  c.id AS c_id, c.member_id AS c_member_id, c.kind AS c_kind, c.address AS c_address, \
-                 c.secret AS c_secret, c.max_in_flight AS c_max_in_flight, c.active AS c_active \
+                 c.secret AS c_secret, c.max_in_flight AS c_max_in_flight, c.active AS c_active, \
+                 c.user_id AS c_user_id, c.cleared_level AS c_cleared_level \
                  FROM deliveries d JOIN channels c ON c.id = d.channel_id \
                  LEFT JOIN notices n ON n.id = d.notice_id WHERE d.id IN ({})",
                 placeholders(1, chunk.len())
@@ -643,7 +669,8 @@ impl Tx {
     /// On database failure.
     pub async fn insert_channel(&mut self, c: &Channel) -> Result<()> {
         sqlx::query(
-            "INSERT INTO channels (id, member_id, kind, address, secret, max_in_flight, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO channels (id, member_id, kind, address, secret, max_in_flight, active, created_at, user_id, cleared_level) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&c.id)
         .bind(c.member.to_string())
@@ -653,9 +680,27 @@ impl Tx {
         .bind(c.max_in_flight)
         .bind(i64::from(c.active))
         .bind(to_ms(OffsetDateTime::now_utc()))
+        .bind(c.user.map(|u| u.to_string()))
+        .bind(c.cleared_level.as_deref())
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    /// Registers an active member-wide channel as cleared at `level`, or withdraws
+    /// that (`None`); false when there is no such active member-wide channel.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_channel_clearance(&mut self, id: &str, level: Option<&str>) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE channels SET cleared_level = $1 WHERE id = $2 AND active = 1 AND user_id IS NULL",
+        )
+        .bind(level)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// Deactivates a member's channel; false when it has no such channel.
@@ -679,7 +724,8 @@ impl Tx {
     /// On database failure.
     pub async fn active_channels(&mut self) -> Result<Vec<Channel>> {
         let rows = sqlx::query(
-            "SELECT id, member_id, kind, address, secret, max_in_flight, active FROM channels WHERE active = 1",
+            "SELECT id, member_id, kind, address, secret, max_in_flight, active, user_id, cleared_level \
+             FROM channels WHERE active = 1",
         )
             .fetch_all(&mut *self.tx)
             .await?;

@@ -122,7 +122,8 @@ impl Store {
 
     /// Resolves a token hash to the viewer it authenticates, if the token is live: not
     /// revoked, not expired, its user enabled. The member's status is returned as is;
-    /// the caller refuses inactive members.
+    /// the caller refuses inactive members. The viewer has no clearance yet: the caller
+    /// loads it with the council's levels.
     ///
     /// # Errors
     /// On database failure.
@@ -146,7 +147,7 @@ impl Store {
             .member(user.member_id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("user {} has no member", user.id)))?;
-        Ok(Some(Viewer { user, member }))
+        Ok(Some(Viewer::uncleared(user, member)))
     }
 
     /// The tokens of a user, newest first.

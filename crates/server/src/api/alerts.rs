@@ -6,13 +6,13 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 use tsunagu_core::alert::{Alert, AlertContent, AlertForm, AlertStatus, AlertView, ensure_issuer};
-use tsunagu_core::ids::{AlertId, MemberId};
+use tsunagu_core::ids::{AlertId, MemberId, UserId};
 use tsunagu_core::member::{Member, MemberStatus, SpecialRole};
 use tsunagu_core::user::Viewer;
 use tsunagu_core::view::view;
@@ -423,6 +423,15 @@ pub struct NewChannel {
     /// Most deliveries in flight to it at once (default 4).
     #[serde(default)]
     pub max_in_flight: Option<i64>,
+    /// The caller's own address rather than the member's: it receives what the caller
+    /// may see, items requiring clearance included when the caller holds it (M2.8).
+    /// Any user may register one; member-wide channels are for the member's admins.
+    #[serde(default)]
+    pub personal: bool,
+    /// Registers a member-wide channel as cleared at this level, so that it receives
+    /// what requires it: the coordinator only.
+    #[serde(default)]
+    pub cleared_level: Option<String>,
 }
 
 /// A registered channel. The webhook secret appears only in the answer to registration.
@@ -441,6 +450,31 @@ pub struct ChannelInfo {
     /// The signing secret: shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// The user whose own address it is; absent for a member-wide channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    /// The clearance level the coordinator registered a member-wide channel at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleared_level: Option<String>,
+}
+
+impl ChannelInfo {
+    fn of(c: Channel, secret: Option<String>) -> Self {
+        Self {
+            id: c.id,
+            kind: c.kind,
+            address: c.address,
+            max_in_flight: c.max_in_flight,
+            active: c.active,
+            secret,
+            user: c.user,
+            cleared_level: c.cleared_level,
+        }
+    }
+}
+
+fn is_coordinator(v: &Viewer) -> bool {
+    v.member.is_active() && v.member.has_role(SpecialRole::Coordinator)
 }
 
 fn is_self(host: &str, port: u16, listen: Option<SocketAddr>) -> bool {
@@ -491,7 +525,24 @@ pub async fn add_channel(
     Auth(v): Auth,
     ApiJson(c): ApiJson<NewChannel>,
 ) -> ApiResult<(StatusCode, Json<ChannelInfo>)> {
-    v.ensure_admin_of(v.member.id)?;
+    if !c.personal {
+        v.ensure_admin_of(v.member.id)?;
+    }
+    let cleared_level = match &c.cleared_level {
+        None => None,
+        Some(_) if c.personal => {
+            return Err(ApiError::Unprocessable(
+                "cleared_level: a personal channel receives what its user is cleared for; only member-wide channels are registered as cleared".into(),
+            ));
+        }
+        Some(_) if !is_coordinator(&v) => {
+            return Err(ApiError::Forbidden(
+                "cleared_level: only the coordinator may register a member-wide channel as cleared"
+                    .into(),
+            ));
+        }
+        Some(l) => Some(state.config.clearance_levels.parse("cleared_level", l)?),
+    };
     let address = check_address(&c.kind, &c.address, state.config.listen)?;
     let max_in_flight = c.max_in_flight.unwrap_or(4);
     if !(1..=64).contains(&max_in_flight) {
@@ -508,6 +559,8 @@ pub async fn add_channel(
             .then(|| format!("whsec_{}", hex::encode(random_bytes::<32>()))),
         max_in_flight,
         active: true,
+        user: c.personal.then_some(v.user.id),
+        cleared_level,
     };
     let mut tx = state.store.begin().await?;
     tx.insert_channel(&channel).await?;
@@ -516,21 +569,20 @@ pub async fn add_channel(
         "channel.add",
         "channel",
         &channel.id,
-        json!({ "kind": channel.kind, "address": channel.address }),
+        json!({ "kind": channel.kind, "address": channel.address, "user": channel.user, "cleared_level": channel.cleared_level }),
     ))
     .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ChannelInfo {
-            id: channel.id,
-            kind: channel.kind,
-            address: channel.address,
-            max_in_flight,
-            active: true,
-            secret: channel.secret,
-        }),
-    ))
+    let secret = channel.secret.clone();
+    Ok((StatusCode::CREATED, Json(ChannelInfo::of(channel, secret))))
+}
+
+/// Whose channels to list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelQuery {
+    /// Another member's channels: the coordinator only, to register one as cleared.
+    pub member: Option<String>,
 }
 
 /// The caller's member's channels (secrets are never shown again).
@@ -539,21 +591,73 @@ pub async fn add_channel(
 pub async fn list_channels(
     State(state): State<AppState>,
     Auth(v): Auth,
+    ApiQuery(q): ApiQuery<ChannelQuery>,
 ) -> ApiResult<Json<Vec<ChannelInfo>>> {
-    let chans = state.store.channels_of(v.member.id).await?;
+    let member = match q.member {
+        Some(m) if is_coordinator(&v) => m
+            .parse()
+            .map_err(|_| ApiError::BadRequest("member: not a member id".into()))?,
+        Some(_) => {
+            return Err(ApiError::Forbidden(
+                "member: only the coordinator lists another member's channels".into(),
+            ));
+        }
+        None => v.member.id,
+    };
+    let chans = state.store.channels_of(member).await?;
     Ok(Json(
         chans
             .into_iter()
-            .map(|c| ChannelInfo {
-                id: c.id,
-                kind: c.kind,
-                address: c.address,
-                max_in_flight: c.max_in_flight,
-                active: c.active,
-                secret: None,
-            })
+            .map(|c| ChannelInfo::of(c, None))
             .collect(),
     ))
+}
+
+/// The clearance level to register a member-wide channel at, or none to withdraw it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelClearance {
+    /// A configured level, or null.
+    pub level: Option<String>,
+}
+
+/// Registers any member's member-wide channel as cleared at a level, or withdraws that
+/// (coordinator only, M2.8): only then does a shared mailbox or webhook receive alerts
+/// and notices about items requiring clearance. Audited.
+#[utoipa::path(put, path = "/api/v1/channels/{id}/clearance", tag = "alerts", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = ChannelClearance,
+    responses((status = 200, body = ChannelClearance), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_channel_clearance(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+    ApiJson(c): ApiJson<ChannelClearance>,
+) -> ApiResult<Json<ChannelClearance>> {
+    v.ensure_can_act()?;
+    if !is_coordinator(&v) {
+        return Err(ApiError::Forbidden(
+            "level: only the coordinator may register a channel as cleared".into(),
+        ));
+    }
+    let level = c
+        .level
+        .as_deref()
+        .map(|l| state.config.clearance_levels.parse("level", l))
+        .transpose()?;
+    let mut tx = state.store.begin().await?;
+    if !tx.set_channel_clearance(&id, level.as_deref()).await? {
+        return Err(ApiError::NotFound);
+    }
+    tx.audit(&audit_by(
+        Some(&v),
+        "channel.clearance",
+        "channel",
+        &id,
+        json!({ "level": level }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(Json(ChannelClearance { level }))
 }
 
 /// Deactivates one of the caller's member's channels.
@@ -565,7 +669,15 @@ pub async fn remove_channel(
     Auth(v): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    v.ensure_admin_of(v.member.id)?;
+    let own = state
+        .store
+        .channels_of(v.member.id)
+        .await?
+        .into_iter()
+        .any(|c| c.id == id && c.user == Some(v.user.id));
+    if !own {
+        v.ensure_admin_of(v.member.id)?;
+    }
     let mut tx = state.store.begin().await?;
     if !tx.deactivate_channel(v.member.id, &id).await? {
         return Err(ApiError::NotFound);
@@ -592,4 +704,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/alerts/{id}/progress", get(progress))
         .route("/api/v1/channels", get(list_channels).post(add_channel))
         .route("/api/v1/channels/{id}", delete(remove_channel))
+        .route(
+            "/api/v1/channels/{id}/clearance",
+            put(set_channel_clearance),
+        )
 }

@@ -3,9 +3,15 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use tsunagu_core::audit::AuditEntry;
+use tsunagu_core::ids::ItemId;
 use tsunagu_core::member;
+use tsunagu_core::user::Viewer;
+use tsunagu_core::view::holds_clearance_for;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -33,7 +39,8 @@ pub struct AuditList {
     pub next_before: Option<i64>,
 }
 
-/// Lists audit entries, newest first. Coordinator and secretariat only.
+/// Lists audit entries, newest first. Coordinator and secretariat only; entries about
+/// an item that requires a clearance the caller does not hold are left out.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
     params(("before" = Option<i64>, Query), ("limit" = Option<i64>, Query), ("target" = Option<String>, Query)),
     responses((status = 200, body = AuditList), (status = 403, body = Problem)))]
@@ -53,10 +60,61 @@ pub async fn list(
         .store
         .audit_page(q.before, limit, q.target.as_deref())
         .await?;
+    let hidden = hidden_targets(&state, &v, &page.entries).await?;
     Ok(Json(AuditList {
-        entries: page.entries,
+        entries: page
+            .entries
+            .into_iter()
+            .filter(|e| !hidden.contains(&e.target_id))
+            .collect(),
         next_before: page.next_before,
     }))
+}
+
+/// The targets among `entries` that are, or are about, an item requiring a clearance
+/// the viewer does not hold (M2.8): their entries would tell an uncleared auditor that
+/// the item exists, so they are left out for it.
+async fn hidden_targets(
+    state: &AppState,
+    v: &Viewer,
+    entries: &[AuditEntry],
+) -> ApiResult<HashSet<String>> {
+    let now = OffsetDateTime::now_utc();
+    let mut hidden = HashSet::new();
+    let items: Vec<ItemId> = entries
+        .iter()
+        .filter(|e| e.target_type == "item")
+        .filter_map(|e| e.target_id.parse().ok())
+        .collect();
+    for (id, stored) in state.store.items_by_ids(&items).await? {
+        if !holds_clearance_for(&stored.item, v, now) {
+            hidden.insert(id.to_string());
+        }
+    }
+    let alerts: HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.target_type == "alert")
+        .map(|e| e.target_id.as_str())
+        .collect();
+    for id in alerts {
+        let Some(alert) = (match id.parse() {
+            Ok(id) => state.store.alert(id).await?,
+            Err(_) => None,
+        }) else {
+            continue;
+        };
+        let related = state
+            .store
+            .items_by_ids(&alert.content.related_items)
+            .await?;
+        if related
+            .values()
+            .any(|s| !holds_clearance_for(&s.item, v, now))
+        {
+            hidden.insert(id.to_owned());
+        }
+    }
+    Ok(hidden)
 }
 
 /// The routes of this module.

@@ -301,7 +301,12 @@ fn standings(
         .map(|m| {
             let viewer = Viewer::for_member(m.clone());
             let mut s = Standing::default();
-            for it in items {
+            // Items requiring clearance are not counted: a count would tell uncleared
+            // users of the member that they exist (M2.8).
+            for it in items
+                .iter()
+                .filter(|it| it.item.content.clearance.is_none())
+            {
                 let item: &Item = &it.item;
                 if item.provider == m.id {
                     s.originals += 1;

@@ -127,6 +127,26 @@ pub async fn share_item(
     Ok(item)
 }
 
+/// Checks the clearance an item's content requires (M2.8): a configured level that the
+/// acting user holds now, or the user could not see its own item.
+///
+/// # Errors
+/// 422 for a level that does not exist, 403 when the user does not hold it; both name
+/// the `clearance` field.
+pub fn check_clearance(state: &AppState, v: &Viewer, content: &mut ItemContent) -> ApiResult<()> {
+    let Some(level) = &content.clearance else {
+        return Ok(());
+    };
+    let level = state.config.clearance_levels.parse("clearance", level)?;
+    if !v.clearance.allows(&level, OffsetDateTime::now_utc()) {
+        return Err(ApiError::Forbidden(format!(
+            "clearance: you do not hold the level {level:?}, so you could not see the item yourself"
+        )));
+    }
+    content.clearance = Some(level);
+    Ok(())
+}
+
 /// Shares a new item. The caller's member is its provider and sets its scope.
 #[utoipa::path(post, path = "/api/v1/items", tag = "items", request_body = ItemDraft, security(("bearer" = [])),
     responses((status = 201, body = ItemView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -136,7 +156,8 @@ pub async fn create(
     ApiJson(draft): ApiJson<ItemDraft>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
     v.ensure_can_act()?;
-    let content = draft.parse()?;
+    let mut content = draft.parse()?;
+    check_clearance(&state, &v, &mut content)?;
     let mut tx = state.store.begin().await?;
     let item = share_item(&mut tx, &v, content, &[]).await?;
     tx.commit().await?;
@@ -203,14 +224,16 @@ pub async fn update(
 ) -> ApiResult<Json<ItemView>> {
     let (stored, _) = load_for(&state, &v, parse_item_id(&id)?).await?;
     ensure_provider(&stored.item, &v)?;
-    let content = draft.parse()?;
+    let mut content = draft.parse()?;
+    check_clearance(&state, &v, &mut content)?;
     let mut item = stored.item.clone();
     let scope_before = item.content.scope.clone();
+    content.tearline = item.content.tearline;
     item.content = content;
     item.revision += 1;
     let mut audits = vec![(
         "item.update",
-        json!({ "revision": item.revision, "tlp": item.content.tlp }),
+        json!({ "revision": item.revision, "tlp": item.content.tlp, "clearance": item.content.clearance }),
     )];
     if scope_before != item.content.scope {
         audits.push((
@@ -219,6 +242,74 @@ pub async fn update(
         ));
     }
     save_revision(&state, &v, stored.seq, item, &audits).await
+}
+
+/// Attaches a releasable version (a tearline) to an item that requires clearance
+/// (M2.8): what may go to everyone in its scope without the clearance, for example the
+/// indicators and the countermeasure without the source. The tearline is an ordinary
+/// new item of the same provider that says nothing of the original; only the cleared
+/// original points to it. Provider only; one tearline per item (revise it afterwards).
+#[utoipa::path(post, path = "/api/v1/items/{id}/tearline", tag = "items", request_body = ItemDraft, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 201, body = ItemView), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn tearline(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+    ApiJson(draft): ApiJson<ItemDraft>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    let (stored, _) = load_for(&state, &v, parse_item_id(&id)?).await?;
+    ensure_provider(&stored.item, &v)?;
+    if stored.item.content.clearance.is_none() {
+        return Err(ApiError::Conflict(
+            "the item requires no clearance: it is releasable as it is".into(),
+        ));
+    }
+    if let Some(existing) = stored.item.content.tearline {
+        return Err(ApiError::Conflict(format!(
+            "the item has a tearline already ({existing}): revise that item instead"
+        )));
+    }
+    let content = draft.parse()?;
+    if content.clearance.is_some() {
+        return Err(ApiError::Unprocessable(
+            "clearance: a tearline is what may go to everyone in scope; it cannot require clearance".into(),
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    let released = attach_tearline(&mut tx, &v, &stored, content).await?;
+    tx.commit().await?;
+    let shown = view(&released, &v).ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(shown)))
+}
+
+/// Shares `content` in `tx` as the releasable version of `original` and makes a new
+/// revision of the original that points to it; audited. Returns the tearline item.
+///
+/// # Errors
+/// When the viewer may not act, or on database failure.
+pub async fn attach_tearline(
+    tx: &mut tsunagu_store::Tx,
+    v: &Viewer,
+    original: &StoredItem,
+    content: ItemContent,
+) -> ApiResult<Item> {
+    let released = share_item(tx, v, content, &[]).await?;
+    let mut item = original.item.clone();
+    item.content.tearline = Some(released.id);
+    item.revision += 1;
+    item.updated_at = OffsetDateTime::now_utc();
+    tx.update_item(original.seq, &item, v.user.id).await?;
+    tx.audit(&audit_by(
+        Some(v),
+        "item.tearline",
+        "item",
+        &item.id.to_string(),
+        json!({ "revision": item.revision, "tearline": released.id }),
+    ))
+    .await?;
+    Ok(released)
 }
 
 /// A new sharing scope.
@@ -540,6 +631,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/items/{id}", get(get_one).put(update))
         .route("/api/v1/items/{id}/scope", put(change_scope))
         .route("/api/v1/items/{id}/retract", post(retract))
+        .route("/api/v1/items/{id}/tearline", post(tearline))
         .route("/api/v1/items/{id}/revisions", get(revisions))
         .route("/api/v1/items/{id}/reads", get(reads))
 }

@@ -4,6 +4,7 @@ pub mod advisories;
 pub mod alerts;
 pub mod assets;
 pub mod audit;
+pub mod clearances;
 pub mod constituency;
 pub mod consultations;
 pub mod feedback;
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sectors", get(sectors))
         .merge(members::router())
         .merge(audit::router())
+        .merge(clearances::router())
         .merge(items::router())
         .merge(feedback::router())
         .merge(governance::router())

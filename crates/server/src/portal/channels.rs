@@ -14,11 +14,11 @@ use super::settings::Done;
 use super::{FormData, PortalResult, Posted, Session, api_message, see_other};
 use crate::AppState;
 use crate::api::alerts::{
-    ChannelInfo, NewChannel, add_channel as api_add, list_channels as api_list,
+    ChannelInfo, ChannelQuery, NewChannel, add_channel as api_add, list_channels as api_list,
     remove_channel as api_remove,
 };
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, ApiQuery, Auth};
 
 const HERE: &str = "/portal/settings/channels";
 
@@ -32,7 +32,12 @@ async fn render(
     status: StatusCode,
 ) -> PortalResult<Response> {
     let lang = s.lang;
-    let Json(chans) = api_list(State(state.clone()), Auth(s.viewer.clone())).await?;
+    let Json(chans) = api_list(
+        State(state.clone()),
+        Auth(s.viewer.clone()),
+        ApiQuery(ChannelQuery { member: None }),
+    )
+    .await?;
     let admin = s.viewer.ensure_admin_of(s.viewer.member.id).is_ok();
     let kind = if form.text("kind").is_empty() {
         "webhook"
@@ -60,8 +65,9 @@ async fn render(
                     th scope="col" { (lang.t("col_kind")) }
                     th scope="col" { (lang.t("col_address")) }
                     th.n scope="col" { (lang.t("col_in_flight")) }
+                    th scope="col" { (lang.t("col_channel_owner")) }
                     th scope="col" { (lang.t("col_status")) }
-                    @if admin { th scope="col" { span.sr { (lang.t("deactivate")) } } }
+                    th scope="col" { span.sr { (lang.t("deactivate")) } }
                 } }
                 tbody {
                     @for c in &chans {
@@ -69,22 +75,25 @@ async fn render(
                             td { @if c.kind == "webhook" { (lang.t("kind_webhook")) } @else { (lang.t("kind_email")) } }
                             td { code { (c.address) } }
                             td.n { (c.max_in_flight) }
+                            td {
+                                @if c.user.is_some() { (lang.t("channel_personal")) } @else { (lang.t("channel_member_wide")) }
+                                @if let Some(l) = &c.cleared_level { " " span.badge.warn { (lang.t("cleared_at")) " " (l) } }
+                            }
                             td { @if c.active { span.badge.ok { (lang.t("active")) } } @else { span.badge { (lang.t("inactive")) } } }
-                            @if admin {
+                            @if admin || c.user == Some(s.viewer.user.id) {
                                 td { @if c.active {
                                     form.inline method="post" action={ (HERE) "/" (c.id) "/deactivate" } {
                                         (csrf(s))
                                         button.danger type="submit" aria-label={ (lang.t("deactivate")) " " (c.address) } { (lang.t("deactivate")) }
                                     }
                                 } }
-                            }
+                            } @else { td {} }
                         }
                     }
                 }
             } }
         }
-        @if admin {
-            section aria-labelledby="h-add-channel" {
+        section aria-labelledby="h-add-channel" {
                 h2 #h-add-channel { (lang.t("add_channel")) }
                 form.card #add-channel method="post" action=(HERE) {
                     (csrf(s))
@@ -101,11 +110,13 @@ async fn render(
                         input #address type="text" name="address" value=(form.text("address")) required maxlength="2000" aria-describedby="address-hint" aria-invalid=[error.map(|_| "true")] spellcheck="false" autocapitalize="none";
                         span.hint #address-hint { (lang.t("channel_address_hint")) }
                     }
+                    @if admin {
+                        p { label { input #personal type="checkbox" name="personal" value="on" checked[form.checked("personal")]; " " (lang.t("channel_personal_box")) } }
+                    } @else {
+                        p.muted { (lang.t("channels_admin_only")) }
+                    }
                     p { button.primary type="submit" { (lang.t("add_channel")) } }
                 }
-            }
-        } @else {
-            p.muted { (lang.t("channels_admin_only")) }
         }
     };
     let mut resp = layout::page(s, HERE, lang.t("channels_title"), body);
@@ -138,6 +149,8 @@ pub async fn add(State(state): State<AppState>, Posted(s, f): Posted) -> PortalR
         kind: f.text("kind").to_owned(),
         address: f.text("address").to_owned(),
         max_in_flight: None,
+        personal: f.checked("personal") || s.viewer.ensure_admin_of(s.viewer.member.id).is_err(),
+        cleared_level: None,
     };
     match api_add(State(state.clone()), Auth(s.viewer.clone()), ApiJson(draft)).await {
         Ok((_, Json(created))) => {

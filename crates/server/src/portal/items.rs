@@ -190,7 +190,7 @@ pub async fn list(
                                     td { a href={ "/portal/items/" (i.id) } { (i.title) } }
                                     td { (lang.kind(i.kind)) }
                                     td { (lang.confidence(i.confidence)) }
-                                    td { (tlp_badge(i.tlp)) }
+                                    td { (tlp_badge(i.tlp)) @if let Some(l) = &i.clearance { " " span.badge.warn { (l) } } }
                                     td.nowrap { (jst(i.created_at)) }
                                     td { (lang.status(i.status)) }
                                 }
@@ -314,6 +314,10 @@ fn item_body(lang: Lang, v: &ItemView, names: &HashMap<MemberId, String>) -> Mar
             " " span.badge { (lang.confidence(v.confidence)) }
             " " (tlp_badge(v.tlp))
             " " span.badge class=[(v.status == ItemStatus::Retracted).then_some("warn")] { (lang.status(v.status)) }
+            @if let Some(level) = &v.clearance { " " span.badge.warn #clearance-badge { (lang.t("clearance_badge")) ": " (level) } }
+        }
+        @if let Some(t) = v.tearline {
+            p.meta { (lang.t("tearline_link")) ": " a #tearline href={ "/portal/items/" (t) } { (t) } }
         }
         p.meta {
             (lang.t("col_shared")) ": " (jst(v.created_at))
@@ -603,6 +607,14 @@ fn item_fields(lang: Lang, v: &Viewer, f: &FormData) -> Markup {
                 p { (select("confidence", lang.t("confidence"), &confidence_options(lang), f.text("confidence"), None)) }
                 p { (select("tlp", lang.t("tlp"), &tlp_options(), f.text("tlp"), None)) }
             }
+            @let held = v.clearance.held(OffsetDateTime::now_utc());
+            @if !held.is_empty() {
+                @let options: Vec<(&str, &str)> = held.iter().map(|l| (l.as_str(), l.as_str())).collect();
+                p {
+                    (select("clearance", lang.t("clearance_required"), &options, f.text("clearance"), Some(lang.t("clearance_none"))))
+                    span.hint { (lang.t("clearance_hint")) }
+                }
+            }
         }
         fieldset {
             legend { (lang.t("victim_section")) }
@@ -760,6 +772,7 @@ fn draft_from(lang: Lang, f: &FormData, members: &[Member]) -> Result<ItemDraft,
         tlp,
         scope,
         show_provider_sector: f.checked("show_provider_sector"),
+        clearance: Some(f.text("clearance").to_owned()),
     })
 }
 
@@ -791,11 +804,15 @@ impl Preview {
 #[must_use]
 pub fn preview_of(v: &Viewer, content: &ItemContent, members: &[Member]) -> Preview {
     let now = OffsetDateTime::now_utc();
+    // Who is reached by scope; a required clearance narrows that to cleared users,
+    // which the page says separately.
+    let mut content = content.clone();
+    content.clearance = None;
     let item = Item {
         id: ItemId::new(),
         provider: v.member.id,
         provider_sector: v.member.sector,
-        content: content.clone(),
+        content,
         status: ItemStatus::Shared,
         revision: 1,
         created_at: now,
@@ -862,6 +879,7 @@ pub async fn preview(State(state): State<AppState>, Posted(s, f): Posted) -> Por
         }
     };
     let p = preview_of(&s.viewer, &content, &members);
+    let cleared = content.clearance.clone();
     let (reg_in, reg_all) = p.regulators();
     let has_victim_name = content.victim.as_ref().is_some_and(|x| x.name.is_some());
     let has_damage = content
@@ -888,6 +906,9 @@ pub async fn preview(State(state): State<AppState>, Posted(s, f): Posted) -> Por
                 strong { @if reg_in == 0 { (lang.t("regulators_excluded")) } @else { (lang.t("regulators_reached")) } }
                 " " (lang.t("role_regulator")) ": " span.reg-count { (reg_in) " / " (reg_all) }
             }
+        }
+        @if let Some(level) = &cleared {
+            p.warn #clearance-note { (lang.t("clearance_preview")) " " strong { (level) } }
         }
         @if p.audiences.is_empty() {
             p.warn { (lang.t("nobody_else")) }

@@ -130,7 +130,8 @@ async fn load(
     }
     let pu = state.store.portal_user(user.id).await?;
     tracing::Span::current().record("user", tracing::field::display(user.id));
-    Ok(Some((s, Viewer { user, member }, pu)))
+    let viewer = state.cleared(Viewer::uncleared(user, member)).await?;
+    Ok(Some((s, viewer, pu)))
 }
 
 impl FromRequestParts<AppState> for Session {
@@ -419,10 +420,7 @@ pub async fn login_submit(
         return Ok(refused());
     };
     let pu = state.store.portal_user(found.user.id).await?;
-    let viewer = Viewer {
-        user: found.user,
-        member,
-    };
+    let viewer = Viewer::uncleared(found.user, member);
     let mut tx = state.store.begin().await?;
     let (id, to) = if pu.totp_secret.is_some() {
         (

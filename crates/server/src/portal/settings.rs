@@ -34,6 +34,8 @@ pub async fn page(
         .portal_user(s.viewer.user.id)
         .await?
         .totp_enabled_at;
+    let clearances = state.store.clearances_of(s.viewer.user.id).await?;
+    let now = time::OffsetDateTime::now_utc();
     let body = html! {
         @match done.ok.as_deref() {
             Some("totp") => (flash(lang.t("totp_enrolled"))),
@@ -63,6 +65,29 @@ pub async fn page(
             } @else {
                 p.warn { (lang.t("totp_status_off")) }
                 p { a.button href="/portal/settings/totp" { (lang.t("totp_setup")) } }
+            }
+        }
+        section.card aria-labelledby="h-clearance" {
+            h2 #h-clearance { (lang.t("my_clearances")) }
+            @if clearances.is_empty() {
+                p.muted { (lang.t("no_clearances")) }
+            } @else {
+                table #my-clearances {
+                    thead { tr {
+                        th scope="col" { (lang.t("col_level")) }
+                        th scope="col" { (lang.t("col_expires")) }
+                        th scope="col" { (lang.t("col_basis")) }
+                        th scope="col" { (lang.t("col_status")) }
+                    } }
+                    tbody { @for g in &clearances {
+                        tr {
+                            td { (g.level) }
+                            td.nowrap { (jst(g.expires_at)) }
+                            td { (g.basis) }
+                            td { (format!("{:?}", g.state(now)).to_lowercase()) }
+                        }
+                    } }
+                }
             }
         }
         section.card aria-labelledby="h-api" {

@@ -427,3 +427,29 @@ pub async fn add_webhook(app: &TestApp, token: &str, url: &str) -> String {
     assert!(secret.starts_with("whsec_"));
     secret
 }
+
+/// Grants the user of `token` a clearance at `level` valid for `valid_for`, as the
+/// coordinator (`coordinator` is its token); returns the grant as the API answers.
+pub async fn grant_clearance(
+    app: &TestApp,
+    coordinator: &str,
+    token: &str,
+    level: &str,
+    valid_for: time::Duration,
+) -> Value {
+    let (s, me) = app.get("/api/v1/me", token).await;
+    assert_eq!(s, 200, "{me}");
+    let expires = (time::OffsetDateTime::now_utc() + valid_for)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (s, v) = app
+        .post(
+            "/api/v1/clearances",
+            Some(coordinator),
+            json!({"user": me["user"]["id"], "level": level, "expires_at": expires, "basis": "vetting file 2026-113"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["state"], "active");
+    v
+}
