@@ -480,6 +480,7 @@ async fn portal_pages(
         "/portal/settings/tokens",
         "/portal/audit",
         "/portal/members",
+        "/portal/clearances",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);

@@ -2380,7 +2380,152 @@ async fn member_administration(app: &TestApp) {
     assert!(!page.body.contains("we can give feedback"));
 }
 
+/// The clearance page: the coordinator grants by login through the form (refusals shown
+/// in the form, nothing stored), the holder and its member's admin see the grant, a
+/// colleague sees nothing, and the coordinator revokes it with a reason.
+async fn clearance_page(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{m}/users"),
+            Some(&token),
+            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let page = co.get("/portal/clearances").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/portal/clearances\" aria-current=\"page\"")
+    );
+    assert!(page.body.contains("id=\"grant-clearance\""));
+    let t = page.csrf();
+    let next_year = format!("{}-03-31", time::OffsetDateTime::now_utc().year() + 1);
+    let form = |login: &'static str, level: &'static str, basis: &'static str| {
+        vec![
+            ("login", login),
+            ("level", level),
+            ("expires", "EXPIRES"),
+            ("basis", basis),
+        ]
+    };
+    for (f, why) in [
+        (
+            form("nobody-here", "confidential", "file 7"),
+            "unknown login",
+        ),
+        (form("soc-analyst", "cosmic", "file 7"), "unknown level"),
+        (form("soc-analyst", "confidential", " "), "no basis"),
+    ] {
+        let f: Vec<(&str, &str)> = f
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    if v == "EXPIRES" {
+                        next_year.as_str()
+                    } else {
+                        v
+                    },
+                )
+            })
+            .collect();
+        let p = co.post("/portal/clearances", &with_token(&t, f)).await;
+        assert_eq!(p.status, 422, "{why}: {}", p.body);
+        assert!(p.body.contains("id=\"clearance-error\""), "{why}");
+    }
+    let past = vec![
+        ("login", "soc-analyst"),
+        ("level", "confidential"),
+        ("expires", "2020-01-01"),
+        ("basis", "file 7"),
+    ];
+    let p = co.post("/portal/clearances", &with_token(&t, past)).await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("expires_at"), "{}", p.body);
+    assert_eq!(
+        app.get("/api/v1/clearances", &c.coordinator).await.1,
+        json!([])
+    );
+    let good = vec![
+        ("login", "soc-analyst"),
+        ("level", "confidential"),
+        ("expires", next_year.as_str()),
+        ("basis", "vetting 2026-88"),
+    ];
+    let p = co
+        .post("/portal/clearances", &with_token(&t, good.clone()))
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/clearances?ok=granted")
+    );
+    let (_, all) = app.get("/api/v1/clearances", &c.coordinator).await;
+    assert_eq!(all[0]["login"], "soc-analyst");
+    assert_eq!(all[0]["level"], "confidential");
+    assert!(
+        all[0]["expires_at"]
+            .as_str()
+            .unwrap()
+            .starts_with(&next_year[..4])
+    );
+    let id = all[0]["id"].as_str().unwrap().to_owned();
+
+    // The holder sees it on the page and in its settings; its admin sees it; nobody
+    // else in another member does, and only the coordinator may grant.
+    let mut an = Browser::new(app);
+    an.login("soc-analyst", "another long password").await;
+    assert!(
+        an.get("/portal/settings")
+            .await
+            .body
+            .contains("vetting 2026-88")
+    );
+    let page = an.get("/portal/clearances").await;
+    assert!(page.body.contains("vetting 2026-88"));
+    assert!(!page.body.contains("id=\"grant-clearance\""));
+    let at = page.csrf();
+    let p = an
+        .post("/portal/clearances", &with_token(&at, good.clone()))
+        .await;
+    assert_eq!(p.status, 403);
+    let mut ad = Browser::new(app);
+    ad.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    assert!(
+        ad.get("/portal/clearances")
+            .await
+            .body
+            .contains("soc-analyst")
+    );
+    let (other, _) = admitted_in(app, &c, "Kuronagi Gas", "class2", "gas", false).await;
+    let mut ot = Browser::new(app);
+    ot.login(&admin_login(&other), MEMBER_PASSWORD).await;
+    let page = ot.get("/portal/clearances").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("soc-analyst"));
+
+    // The coordinator revokes it.
+    let p = co
+        .post(
+            &format!("/portal/clearances/{id}/revoke"),
+            &with_token(&t, vec![("reason", "left the SOC")]),
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/clearances?ok=revoked")
+    );
+    let (_, all) = app.get("/api/v1/clearances", &c.coordinator).await;
+    assert_eq!(all[0]["state"], "revoked");
+    assert_eq!(all[0]["revoke_reason"], "left the SOC");
+}
+
 on_both_backends!(
+    clearance_page,
     login_with_and_without_totp,
     forms_need_the_csrf_token,
     sessions_end,

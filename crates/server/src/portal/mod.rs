@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod assets;
 pub mod audit;
 pub mod channels;
+pub mod clearances;
 pub mod constituency;
 pub mod consultations;
 pub mod dashboard;
@@ -156,6 +157,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/portal/settings/tokens/{id}/revoke", post(tokens::revoke))
         .route("/portal/audit", get(audit::page))
+        .route(
+            "/portal/clearances",
+            get(clearances::page).post(clearances::grant),
+        )
+        .route("/portal/clearances/{id}/revoke", post(clearances::revoke))
         .route("/portal/members", get(members::page))
         .route(
             "/portal/members/applications/{id}/approve",
