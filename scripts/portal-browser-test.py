@@ -303,7 +303,7 @@ def main():
             "/portal/items/new", "/portal/alerts", alert_url, "/portal/consultations", "/portal/settings",
             "/portal/constituency", "/portal/observations", "/portal/trends", "/portal/kev", "/portal/assets",
             "/portal/incidents", "/portal/incidents/new", "/portal/consultations/new", consultation_url,
-            "/portal/settings/channels", "/portal/settings/tokens",
+            "/portal/settings/channels", "/portal/settings/tokens", "/portal/settings/users",
         ])
         story.check_pages(co_page, [
             "/portal/alerts/new", alert_url, "/portal/constituency", consultation_url, "/portal/audit",

@@ -17,7 +17,7 @@ use crate::{api, auth};
         api::members::approve_class_request, api::members::reject_class_request,
         api::members::task_force_approval, api::members::task_force_suspension, api::members::expel, api::members::withdraw,
         api::members::set_roles, api::members::set_settings, api::members::list_users,
-        api::members::create_user, api::members::disable_user,
+        api::members::create_user, api::members::disable_user, api::members::reset_second_factor,
         api::audit::list,
         api::clearances::levels, api::clearances::list, api::clearances::grant, api::clearances::change, api::clearances::revoke,
         api::items::create, api::items::get_one, api::items::update, api::items::change_scope,

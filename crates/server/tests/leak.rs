@@ -481,6 +481,7 @@ async fn portal_pages(
         "/portal/audit",
         "/portal/members",
         "/portal/clearances",
+        "/portal/settings/users",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);

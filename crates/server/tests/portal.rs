@@ -20,7 +20,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{Council, TestApp, admitted_in, council};
+use common::{Council, TestApp, admitted_in, council, login};
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::json;
@@ -2524,7 +2524,131 @@ async fn clearance_page(app: &TestApp) {
     assert_eq!(all[0]["revoke_reason"], "left the SOC");
 }
 
+/// A member admin's users page: a user who lost its authenticator gets its second
+/// factor reset (its sessions end; it logs in with its password and enrols again);
+/// another member's admin can do nothing to it; a user is disabled from the page.
+async fn user_administration(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{m}/users"),
+            Some(&token),
+            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let user = v["id"].as_str().unwrap().to_owned();
+    let mut an = Browser::new(app);
+    an.login("soc-analyst", "another long password").await;
+    an.enrol_totp().await;
+    assert_eq!(an.get("/portal/settings").await.status, 200);
+    // With a second factor, the password alone no longer opens the portal.
+    let mut again = Browser::new(app);
+    let p = again.password("soc-analyst", "another long password").await;
+    assert_eq!(p.location(), "/portal/login/totp");
+
+    let mut ad = Browser::new(app);
+    ad.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    assert!(
+        ad.get("/portal/settings")
+            .await
+            .body
+            .contains("href=\"/portal/settings/users\"")
+    );
+    let page = ad.get("/portal/settings/users").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&format!("{user}/reset-second-factor")));
+    let t = page.csrf();
+    // Another member's admin: as if the user did not exist.
+    let (other, other_token) = admitted_in(app, &c, "Kuronagi Gas", "class2", "gas", false).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/users/{user}/second-factor/reset"),
+            Some(&other_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let mut ot = Browser::new(app);
+    ot.login(&admin_login(&other), MEMBER_PASSWORD).await;
+    assert!(
+        !ot.get("/portal/settings/users")
+            .await
+            .body
+            .contains("soc-analyst")
+    );
+    // A non-admin of the member may not either.
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/members/{m}/users"),
+            Some(&token),
+            json!({"login": "soc-viewer", "password": "a third long password", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let viewer_token = login(app, "soc-viewer", "a third long password").await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/users/{user}/second-factor/reset"),
+            Some(&viewer_token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+
+    let p = ad
+        .post(
+            &format!("/portal/settings/users/{user}/reset-second-factor"),
+            &[("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/settings/users?ok=reset")
+    );
+    assert_eq!(
+        an.get("/portal/settings").await.status,
+        303,
+        "its session ended"
+    );
+    let mut back = Browser::new(app);
+    back.login("soc-analyst", "another long password").await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/users/{user}/second-factor/reset"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 409, "nothing left to reset");
+    let (_, audit) = app
+        .get(&format!("/api/v1/audit?target={user}"), &c.admin)
+        .await;
+    assert!(audit.to_string().contains("user.second_factor_reset"));
+
+    let p = ad
+        .post(
+            &format!("/portal/settings/users/{user}/disable"),
+            &[("_csrf", &t)],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/settings/users?ok=disabled")
+    );
+    let (_, users) = app.get(&format!("/api/v1/members/{m}/users"), &token).await;
+    let analyst = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "soc-analyst")
+        .unwrap();
+    assert_eq!(analyst["disabled"], true);
+}
+
 on_both_backends!(
+    user_administration,
     clearance_page,
     login_with_and_without_totp,
     forms_need_the_csrf_token,

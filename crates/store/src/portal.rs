@@ -255,6 +255,23 @@ impl Tx {
         Ok(r.rows_affected())
     }
 
+    /// Removes a user's enrolled TOTP secret (a lost authenticator), so that it logs in
+    /// with its password and enrols a new one; false when it had none. The last used
+    /// step is kept.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn reset_totp(&mut self, user: UserId) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL \
+             WHERE id = $1 AND totp_secret IS NOT NULL",
+        )
+        .bind(user.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Enrols a user's TOTP secret (base32). The step of the confirming code is taken,
     /// so that code cannot log in again.
     ///

@@ -1005,6 +1005,40 @@ pub async fn disable_user(
     Ok(Json(user))
 }
 
+/// Removes a user's second factor when its authenticator is lost (the member's admins,
+/// or an admin of the secretariat or the coordinator): the user's portal sessions end,
+/// it logs in with its password alone and enrols a new authenticator. Audited. A user
+/// who enrolled none gets 409.
+#[utoipa::path(post, path = "/api/v1/users/{id}/second-factor/reset", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = User), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<User>> {
+    let id: UserId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let user = state.store.user(id).await?.ok_or(ApiError::NotFound)?;
+    ensure_manages_users(&v, user.member_id).map_err(|_| ApiError::NotFound)?;
+    let mut tx = state.store.begin().await?;
+    if !tx.reset_totp(id).await? {
+        return Err(ApiError::Conflict(
+            "the user has no second factor enrolled".into(),
+        ));
+    }
+    let sessions = tx.delete_user_portal_sessions(id).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "user.second_factor_reset",
+        "user",
+        &id.to_string(),
+        json!({ "portal_sessions_ended": sessions }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(Json(user))
+}
+
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -1047,4 +1081,8 @@ pub fn router() -> Router<AppState> {
             get(list_users).post(create_user),
         )
         .route("/api/v1/users/{id}/disable", post(disable_user))
+        .route(
+            "/api/v1/users/{id}/second-factor/reset",
+            post(reset_second_factor),
+        )
 }

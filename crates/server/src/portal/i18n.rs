@@ -896,6 +896,26 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "my_clearances" => ("自分のクリアランス", "My clearances"),
         "no_clearances" => ("クリアランスはありません。", "You hold no clearance."),
         "col_level" => ("レベル", "Level"),
+        "users_title" => ("利用者", "Users"),
+        "users_intro" => (
+            "この会員の利用者です。認証アプリを失くした利用者の二要素認証を解除すると、その利用者はパスワードでログインし、新しい認証アプリを登録します。",
+            "This member's users. Resetting the second factor of a user who lost its authenticator lets it log in with its password and enrol a new one.",
+        ),
+        "col_role" => ("役割", "Role"),
+        "actions" => ("操作", "Actions"),
+        "totp_on" => ("有効", "On"),
+        "totp_off" => ("未設定", "Not set"),
+        "reset_second_factor" => ("二要素認証を解除", "Reset second factor"),
+        "second_factor_reset_done" => (
+            "二要素認証を解除しました。その利用者のセッションは終了しました。",
+            "Second factor reset; the user's sessions ended.",
+        ),
+        "disable_user" => ("無効にする", "Disable"),
+        "user_disabled_done" => (
+            "利用者を無効にしました。トークンとセッションは失効しました。",
+            "User disabled; its tokens and sessions ended.",
+        ),
+        "manage_users" => ("利用者の管理", "Manage users"),
         "nav_clearances" => ("クリアランス", "Clearances"),
         "clearances_title" => ("セキュリティ・クリアランス", "Security clearances"),
         "clearances_intro" => (

@@ -25,6 +25,7 @@ pub mod observations;
 pub mod session;
 pub mod settings;
 pub mod tokens;
+pub mod users;
 
 use std::sync::LazyLock;
 
@@ -156,6 +157,12 @@ pub fn router() -> Router<AppState> {
             get(tokens::page).post(tokens::create),
         )
         .route("/portal/settings/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/portal/settings/users", get(users::page))
+        .route(
+            "/portal/settings/users/{id}/reset-second-factor",
+            post(users::reset),
+        )
+        .route("/portal/settings/users/{id}/disable", post(users::disable))
         .route("/portal/audit", get(audit::page))
         .route(
             "/portal/clearances",

@@ -95,6 +95,9 @@ pub async fn page(
             ul {
                 li { a href="/portal/settings/channels" { (lang.t("channels_title")) } }
                 li { a href="/portal/settings/tokens" { (lang.t("tokens_title")) } }
+                @if s.viewer.ensure_admin_of(s.viewer.member.id).is_ok() {
+                    li { a href="/portal/settings/users" { (lang.t("manage_users")) } }
+                }
             }
         }
         section.card aria-labelledby="h-sessions" {
