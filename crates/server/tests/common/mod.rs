@@ -401,11 +401,14 @@ pub fn fast() -> tsunagu_server::Config {
     }
 }
 
+/// Polls `check` every 50 ms until it holds; fails after 30 s. Generous on purpose: a
+/// sweep, a delivery worker and a debug build share two cores with the leak test in CI,
+/// and this bounds a wait, it asserts no timing.
 pub async fn until<F: std::future::Future<Output = bool>>(
     what: &str,
     mut check: impl FnMut() -> F,
 ) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         if check().await {
             return;
         }
