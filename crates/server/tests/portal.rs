@@ -264,6 +264,22 @@ fn admin_login(member_id: &str) -> String {
 
 const MEMBER_PASSWORD: &str = "correct horse battery staple";
 
+/// The password of the analysts [`add_analyst`] creates.
+const ANALYST_PASSWORD: &str = "another long password";
+
+/// Adds the analyst `soc-analyst` to `member` (as its admin); returns its user id.
+async fn add_analyst(app: &TestApp, member: &str, admin_token: &str) -> String {
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/members/{member}/users"),
+            Some(admin_token),
+            json!({"login": "soc-analyst", "password": ANALYST_PASSWORD, "role": "analyst"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
 async fn sessions_of(app: &TestApp, login: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM portal_sessions s JOIN users u ON u.id = s.user_id WHERE u.login = $1",
@@ -593,17 +609,9 @@ async fn sessions_end(app: &TestApp) {
     assert_eq!(one.get("/portal/").await.location(), "/portal/login");
 
     // A disabled user: its sessions are deleted with the change.
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/members/{m}/users"),
-            Some(&token),
-            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let analyst = v["id"].as_str().unwrap().to_owned();
+    let analyst = add_analyst(app, &m, &token).await;
     let mut a = Browser::new(app);
-    a.login("soc-analyst", "another long password").await;
+    a.login("soc-analyst", ANALYST_PASSWORD).await;
     one.login(&login, MEMBER_PASSWORD).await;
     let (s, _) = app
         .post(
@@ -620,7 +628,7 @@ async fn sessions_end(app: &TestApp) {
         200,
         "other users keep theirs"
     );
-    let p = a.password("soc-analyst", "another long password").await;
+    let p = a.password("soc-analyst", ANALYST_PASSWORD).await;
     assert_eq!(p.status, 401, "a disabled user cannot log in");
 
     // A withdrawn member: every session of its users goes.
@@ -1914,16 +1922,9 @@ async fn channels_and_tokens(app: &TestApp) {
 
     // A user of the member who is not its admin sees them and changes none of them;
     // what it adds is its own, personal channel.
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/members/{m}/users"),
-            Some(&token),
-            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    add_analyst(app, &m, &token).await;
     let mut an = Browser::new(app);
-    an.login("soc-analyst", "another long password").await;
+    an.login("soc-analyst", ANALYST_PASSWORD).await;
     let page = an.get("/portal/settings/channels").await;
     assert!(
         page.body
@@ -2386,14 +2387,7 @@ async fn member_administration(app: &TestApp) {
 async fn clearance_page(app: &TestApp) {
     let c = council(app).await;
     let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/members/{m}/users"),
-            Some(&token),
-            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    add_analyst(app, &m, &token).await;
     let mut co = Browser::new(app);
     co.login("coord-admin", "a long coordinator password").await;
     let page = co.get("/portal/clearances").await;
@@ -2478,7 +2472,7 @@ async fn clearance_page(app: &TestApp) {
     // The holder sees it on the page and in its settings; its admin sees it; nobody
     // else in another member does, and only the coordinator may grant.
     let mut an = Browser::new(app);
-    an.login("soc-analyst", "another long password").await;
+    an.login("soc-analyst", ANALYST_PASSWORD).await;
     assert!(
         an.get("/portal/settings")
             .await
@@ -2530,22 +2524,14 @@ async fn clearance_page(app: &TestApp) {
 async fn user_administration(app: &TestApp) {
     let c = council(app).await;
     let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/members/{m}/users"),
-            Some(&token),
-            json!({"login": "soc-analyst", "password": "another long password", "role": "analyst"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let user = v["id"].as_str().unwrap().to_owned();
+    let user = add_analyst(app, &m, &token).await;
     let mut an = Browser::new(app);
-    an.login("soc-analyst", "another long password").await;
+    an.login("soc-analyst", ANALYST_PASSWORD).await;
     an.enrol_totp().await;
     assert_eq!(an.get("/portal/settings").await.status, 200);
     // With a second factor, the password alone no longer opens the portal.
     let mut again = Browser::new(app);
-    let p = again.password("soc-analyst", "another long password").await;
+    let p = again.password("soc-analyst", ANALYST_PASSWORD).await;
     assert_eq!(p.location(), "/portal/login/totp");
 
     let mut ad = Browser::new(app);
@@ -2613,7 +2599,7 @@ async fn user_administration(app: &TestApp) {
         "its session ended"
     );
     let mut back = Browser::new(app);
-    back.login("soc-analyst", "another long password").await;
+    back.login("soc-analyst", ANALYST_PASSWORD).await;
     let (s, _) = app
         .post(
             &format!("/api/v1/users/{user}/second-factor/reset"),
