@@ -277,11 +277,7 @@ impl Clearance {
         Self(vec![Held {
             covers,
             starts_at: OffsetDateTime::UNIX_EPOCH,
-            expires_at: OffsetDateTime::new_utc(
-                time::Date::from_calendar_date(9999, time::Month::December, 31)
-                    .unwrap_or(time::Date::MAX),
-                time::Time::MIDNIGHT,
-            ),
+            expires_at: time::PrimitiveDateTime::MAX.assume_utc(),
         }])
     }
 

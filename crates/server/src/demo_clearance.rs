@@ -13,8 +13,8 @@ use tsunagu_core::member::{Member, MemberClass, Sector, SpecialRole};
 use tsunagu_core::user::Viewer;
 use tsunagu_store::Store;
 
+use crate::api::clearances::record_grant;
 use crate::api::items::{attach_tearline, share_item};
-use crate::audit_by;
 use crate::demo::member_viewer;
 use crate::error::{ApiError, ApiResult};
 
@@ -24,18 +24,18 @@ fn content(draft: serde_json::Value) -> ApiResult<ItemContent> {
     Ok(draft.parse()?)
 }
 
-/// Grants `level` to `user` for a year, audited as the coordinator's decision.
+/// Grants `level` to `v`'s user for a year, as the coordinator's decision `by`.
 async fn grant(
     tx: &mut tsunagu_store::Tx,
     by: &Viewer,
-    user: UserId,
+    v: &Viewer,
     level: &str,
     basis: &str,
 ) -> ApiResult<Grant> {
     let now = OffsetDateTime::now_utc();
     let g = Grant {
         id: ClearanceId::new(),
-        user,
+        user: v.user.id,
         level: level.to_owned(),
         starts_at: now - Duration::days(30),
         expires_at: now + Duration::days(365),
@@ -44,15 +44,7 @@ async fn grant(
         revoked_at: None,
         revoke_reason: None,
     };
-    tx.insert_clearance(&g, by.user.id).await?;
-    tx.audit(&audit_by(
-        Some(by),
-        "clearance.grant",
-        "clearance",
-        &g.id.to_string(),
-        json!({ "user": user, "level": level, "basis": basis }),
-    ))
-    .await?;
+    record_grant(tx, by, &g, v.member.id).await?;
     Ok(g)
 }
 
@@ -80,7 +72,7 @@ pub(crate) async fn populate(
     let g = grant(
         &mut tx,
         &provider,
-        provider.user.id,
+        &provider,
         "top_secret",
         "NSC vetting 2026-041",
     )
@@ -91,7 +83,7 @@ pub(crate) async fn populate(
         (operator, "vetting 2026-121 (OT security lead)"),
     ] {
         let v = member_viewer(store, m, sharers).await?;
-        grant(&mut tx, &provider, v.user.id, "confidential", basis).await?;
+        grant(&mut tx, &provider, &v, "confidential", basis).await?;
     }
 
     let cleared = [

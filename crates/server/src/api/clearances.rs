@@ -134,17 +134,7 @@ pub async fn grant(
         .filter(|u| !u.disabled)
         .ok_or_else(|| DomainError::invalid("user", "no enabled user has this id"))?;
     let mut tx = state.store.begin().await?;
-    tx.insert_clearance(&g, v.user.id).await?;
-    tx.audit(&audit_by(
-        Some(&v),
-        "clearance.grant",
-        "clearance",
-        &g.id.to_string(),
-        json!({ "user": g.user, "member": user.member_id, "level": g.level,
-                "starts_at": g.starts_at.unix_timestamp(), "expires_at": g.expires_at.unix_timestamp(),
-                "basis": g.basis }),
-    ))
-    .await?;
+    record_grant(&mut tx, &v, &g, user.member_id).await?;
     tx.commit().await?;
     let row = state
         .store
@@ -152,6 +142,31 @@ pub async fn grant(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(info(row, now))))
+}
+
+/// Stores a checked grant to a user of `member`, audited as `by`'s decision: every way
+/// of granting (the API, the demo) goes through here.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn record_grant(
+    tx: &mut tsunagu_store::Tx,
+    by: &Viewer,
+    g: &Grant,
+    member: MemberId,
+) -> ApiResult<()> {
+    tx.insert_clearance(g, by.user.id).await?;
+    tx.audit(&audit_by(
+        Some(by),
+        "clearance.grant",
+        "clearance",
+        &g.id.to_string(),
+        json!({ "user": g.user, "member": member, "level": g.level,
+                "starts_at": g.starts_at.unix_timestamp(), "expires_at": g.expires_at.unix_timestamp(),
+                "basis": g.basis }),
+    ))
+    .await?;
+    Ok(())
 }
 
 fn parse_clearance_id(s: &str) -> ApiResult<ClearanceId> {
