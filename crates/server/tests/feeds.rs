@@ -472,29 +472,28 @@ async fn each_member_gets_exactly_the_confirmed_values_in_its_scope(app: &TestAp
     assert_eq!(entry("c2.isp-only.example")["items"], json!([f.cm_ict]));
     assert_eq!(entry("c2.isp-only.example")["tlp"], "amber");
     assert_eq!(entry("192.0.2.66")["items"], json!([f.evidence]));
+    // Timestamps compare as instants: RFC 3339 strings with and without
+    // fractional seconds do not sort as text ("18.045Z" < "18Z").
+    let instant = |v: &Value| {
+        OffsetDateTime::parse(
+            v.as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
     for e in entries {
-        let first = e["first_seen"].as_str().unwrap();
-        let last = e["last_seen"].as_str().unwrap();
-        assert!(first <= last, "{e}");
+        assert!(instant(&e["first_seen"]) <= instant(&e["last_seen"]), "{e}");
     }
     let newest_seen = entries
         .iter()
-        .map(|e| e["last_seen"].as_str().unwrap())
+        .map(|e| instant(&e["last_seen"]))
         .max()
         .unwrap();
-    assert!(
-        doc["generated_at"].as_str().unwrap() >= newest_seen,
-        "{doc}"
-    );
+    assert!(instant(&doc["generated_at"]) >= newest_seen, "{doc}");
     let (_, h, _) = fetch(app, "/feeds/blocklist.json", Some(&f.isp), &[]).await;
-    let generated = OffsetDateTime::parse(
-        doc["generated_at"].as_str().unwrap(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap();
     assert_eq!(
         http_date(header(&h, "last-modified")).unix_timestamp(),
-        generated.unix_timestamp(),
+        instant(&doc["generated_at"]).unix_timestamp(),
         "Last-Modified is the generated time"
     );
 
