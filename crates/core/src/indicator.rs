@@ -81,6 +81,17 @@ pub enum IndicatorKind {
 }
 
 impl IndicatorKind {
+    /// The network a canonical value of this kind covers (see [`Indicator::ip_net`]),
+    /// for code that keeps values without their [`Indicator`].
+    #[must_use]
+    pub fn ip_net(self, value: &str) -> Option<IpNet> {
+        match self {
+            Self::Ipv4 | Self::Ipv6 => value.parse::<IpAddr>().ok().map(IpNet::from),
+            Self::Cidr => value.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// All kinds, in order.
     pub const ALL: [Self; 10] = [
         Self::Ipv4,
@@ -218,13 +229,7 @@ impl Indicator {
     /// network itself for a CIDR range, and `None` for other kinds.
     #[must_use]
     pub fn ip_net(&self) -> Option<IpNet> {
-        match self.kind {
-            IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => {
-                self.value.parse::<IpAddr>().ok().map(IpNet::from)
-            }
-            IndicatorKind::Cidr => self.value.parse().ok(),
-            _ => None,
-        }
+        self.kind.ip_net(&self.value)
     }
 
     /// The first and last address an IP indicator covers, as [`ip_key`]s, and `None`

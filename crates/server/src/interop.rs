@@ -374,11 +374,14 @@ pub async fn apply_import(
     v.ensure_can_act()?;
     let now = OffsetDateTime::now_utc();
     let mut tx = state.store.begin().await?;
-    // A large import touches index pages at random: a 32 MiB page cache for it cut the
-    // 1M-indicator import from 18.6 s to 15.9 s (more memory gave little more).
+    // A large import writes its indicator index rows at commit, sorted, so the index
+    // grows in key order (16.5 s → 7.2 s for 1M indicators with random values), with a
+    // 16 MiB page cache for the pages still touched at random (the IP index; 32 MiB
+    // was no faster and cost 16 MiB of the 300 MB budget).
     let indicators: usize = incoming.iter().map(|i| i.content.indicators.len()).sum();
     if indicators > 100_000 {
-        tx.bulk(32).await?;
+        tx.bulk(16).await?;
+        tx.defer_indicator_index();
     }
     for inc in incoming {
         let print = fingerprint(&inc.content, inc.originals.as_ref());
@@ -424,6 +427,7 @@ pub async fn apply_import(
             None => {
                 let item = share_item(&mut tx, v, inc.content, &[]).await?;
                 summary.created.push(item.id);
+                tx.hand_over_indicators(item.id, item.content.indicators);
                 item.id
             }
         };

@@ -16,6 +16,7 @@ on_both_backends!(
     unconfirmed_and_confidential_reach_only_whom_they_may,
     search_finds_by_every_key_through_the_view,
     revisions_reads_and_retraction,
+    a_deferred_indicator_index_is_written_at_commit,
 );
 
 /// A small council with one member of each kind that matters to the view.
@@ -691,4 +692,95 @@ async fn revisions_reads_and_retraction(app: &TestApp) {
         409
     );
     assert_eq!(app.get(&path, &f.vendor.1).await.1["status"], "retracted");
+}
+
+/// A large import's deferred indicator index (`Tx::defer_indicator_index`): the rows
+/// handed over are written at commit, whatever the order, and found by value and by
+/// address; an item whose indicators were never handed over fails the commit, and
+/// nothing of that transaction is stored.
+async fn a_deferred_indicator_index_is_written_at_commit(app: &TestApp) {
+    use tsunagu_core::item::{Item, ItemDraft, ItemStatus};
+
+    let c = council(app).await;
+    let admin = app
+        .store
+        .user_by_login("admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let member = app.store.member(admin.member_id).await.unwrap().unwrap();
+    let item = |title: &str, indicators: Value| {
+        let draft: ItemDraft = serde_json::from_value(json!({
+            "kind": "threat_information", "title": title, "confidence": "confirmed",
+            "tlp": "green", "scope": {"classes": ["class1", "class2", "general"]},
+            "executive_context": "bulk", "indicators": indicators,
+        }))
+        .unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        Item {
+            id: tsunagu_core::ids::ItemId::new(),
+            provider: member.id,
+            provider_sector: member.sector,
+            content: draft.parse().unwrap(),
+            status: ItemStatus::Shared,
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    };
+    let first = item(
+        "Deferred one",
+        json!([{"type": "domain", "value": "zz-deferred.example"}, {"type": "ipv4", "value": "198.51.100.77"}]),
+    );
+    let second = item(
+        "Deferred two",
+        json!([{"type": "domain", "value": "aa-deferred.example"}, {"type": "cidr", "value": "203.0.113.64/26"}]),
+    );
+    let mut tx = app.store.begin().await.unwrap();
+    tx.defer_indicator_index();
+    for it in [&first, &second] {
+        tx.insert_item(it, admin.id).await.unwrap();
+    }
+    // Handed over in the other order than inserted.
+    tx.hand_over_indicators(second.id, second.content.indicators.clone());
+    tx.hand_over_indicators(first.id, first.content.indicators.clone());
+    tx.commit().await.unwrap();
+    for (query, id) in [
+        ("indicator=zz-deferred.example", first.id),
+        ("indicator=198.51.100.77", first.id),
+        ("indicator=aa-deferred.example", second.id),
+        ("indicator=203.0.113.70", second.id),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/items?{query}"), &c.admin).await;
+        assert_eq!(s, 200, "{v}");
+        let found: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(found, [id.to_string().as_str()], "{query}: {v}");
+    }
+
+    // Never handed over: the commit fails and neither item exists.
+    let lost = item(
+        "Deferred and lost",
+        json!([{"type": "domain", "value": "lost-deferred.example"}]),
+    );
+    let kept_back = item(
+        "Deferred with it",
+        json!([{"type": "domain", "value": "kept-deferred.example"}]),
+    );
+    let mut tx = app.store.begin().await.unwrap();
+    tx.defer_indicator_index();
+    tx.insert_item(&kept_back, admin.id).await.unwrap();
+    tx.hand_over_indicators(kept_back.id, kept_back.content.indicators.clone());
+    tx.insert_item(&lost, admin.id).await.unwrap();
+    let err = tx.commit().await.unwrap_err();
+    assert!(err.to_string().contains("never handed over"), "{err}");
+    for it in [&lost, &kept_back] {
+        let (s, _) = app.get(&format!("/api/v1/items/{}", it.id), &c.admin).await;
+        assert_eq!(s, 404, "{}", it.content.title);
+    }
 }

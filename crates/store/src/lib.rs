@@ -195,6 +195,7 @@ impl Store {
             tx,
             backend: self.backend,
             bulk: false,
+            deferred_indicators: None,
         })
     }
 
@@ -221,6 +222,9 @@ pub struct Tx {
     backend: Backend,
     /// [`Tx::bulk`] enlarged the connection's page cache.
     bulk: bool,
+    /// After [`Tx::defer_indicator_index`]: the indicator index rows to write at commit,
+    /// with their item's sequence number.
+    deferred_indicators: Option<items::DeferredIndicators>,
 }
 
 impl Tx {
@@ -229,6 +233,9 @@ impl Tx {
     /// # Errors
     /// When the commit fails; nothing is then written.
     pub async fn commit(mut self) -> Result<()> {
+        if let Some(rows) = self.deferred_indicators.take() {
+            self.write_deferred_indicators(rows).await?;
+        }
         if self.bulk {
             // The connection returns to the pool with the default page cache.
             sqlx::query("PRAGMA cache_size = -2000")
