@@ -301,6 +301,58 @@ pub fn line_chart(title: &str, days: &[String], series: &[Series]) -> String {
     b
 }
 
+/// A horizontal bar chart as a standalone SVG document: one labelled bar per
+/// `(label, value)`, each with its value, scaled to `of` when given (a share of a whole:
+/// "read 12 of 40 targeted") or else to the largest value. Where people would rather
+/// look than read: feedback tallies and delivery progress.
+#[must_use]
+pub fn bar_chart(title: &str, bars: &[(String, i64)], of: Option<i64>) -> String {
+    const W: i64 = 560;
+    const LEFT: i64 = 170;
+    const RIGHT: i64 = 90;
+    const TOP: i64 = 36;
+    const ROW: i64 = 26;
+    const BAR: i64 = 18;
+    let n = i64::try_from(bars.len()).unwrap_or(0);
+    let h = TOP + ROW * n + 12;
+    let plot_w = W - LEFT - RIGHT;
+    let scale = of
+        .unwrap_or_else(|| bars.iter().map(|(_, v)| *v).max().unwrap_or(0))
+        .max(1);
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\" \
+         role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"12\">\
+         <title>{t}</title><rect width=\"{W}\" height=\"{h}\" fill=\"#fff\"/>\
+         <text x=\"8\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{t}</text>",
+        t = xml(title)
+    );
+    for (k, (label, value)) in bars.iter().enumerate() {
+        let k = i64::try_from(k).unwrap_or(0);
+        let y = TOP + k * ROW;
+        let width = (*value).clamp(0, scale) * plot_w / scale;
+        let shown = match of {
+            Some(total) => format!("{value} / {total}"),
+            None => value.to_string(),
+        };
+        let _ = write!(
+            b,
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{l}</text>\
+             <rect x=\"{LEFT}\" y=\"{y}\" width=\"{plot_w}\" height=\"{BAR}\" fill=\"#eee\"/>\
+             <rect x=\"{LEFT}\" y=\"{y}\" width=\"{width}\" height=\"{BAR}\" fill=\"{c}\"><title>{l}: {shown}</title></rect>\
+             <text x=\"{vx}\" y=\"{ty}\">{shown}</text>",
+            lx = LEFT - 8,
+            ty = y + 13,
+            l = xml(label),
+            c = PALETTE[usize::try_from(k).unwrap_or(0) % PALETTE.len()],
+            vx = LEFT + plot_w + 8,
+        );
+    }
+    b.push_str("</svg>");
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,5 +481,38 @@ mod tests {
         let svg = line_chart("Ports", &days(3), &[]);
         assert!(svg.contains("no observations in this period"));
         assert_eq!(svg.matches("<polyline").count(), 0);
+    }
+
+    #[test]
+    fn bars_are_scaled_to_the_whole_and_escaped() {
+        let bars = vec![("read <b>".to_owned(), 5), ("acted".to_owned(), 20)];
+        let svg = bar_chart("Progress", &bars, Some(10));
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.ends_with("</svg>"));
+        assert!(svg.contains("read &lt;b&gt;") && !svg.contains("<b>"));
+        // Half of the 300-pixel track, and a value over the whole is drawn full.
+        assert!(
+            svg.contains("width=\"150\" height=\"18\" fill=\"#1f77b4\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("width=\"300\" height=\"18\" fill=\"#d62728\""),
+            "{svg}"
+        );
+        assert!(svg.contains(">5 / 10</text>") && svg.contains(">20 / 10</text>"));
+        // Without a whole, the largest bar fills the track.
+        let svg = bar_chart(
+            "Tally",
+            &[("seen".to_owned(), 3), ("unknown".to_owned(), 0)],
+            None,
+        );
+        assert!(
+            svg.contains("width=\"300\" height=\"18\" fill=\"#1f77b4\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("width=\"0\" height=\"18\" fill=\"#d62728\""),
+            "{svg}"
+        );
     }
 }

@@ -1014,6 +1014,14 @@ async fn submit_preview_view_and_feedback(app: &TestApp) {
     assert!(page.body.contains("あなたの組織の回答"));
     let tally = provider.get(&format!("/portal/items/{id}")).await;
     assert!(tally.body.contains("回答の集計"));
+    // The tally drawn: the one "seen" answer is the longest bar, with its count.
+    let chart = &tally.body[tally
+        .body
+        .find("id=\"tally-chart\"")
+        .expect("a tally chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert!(chart.contains("<title>来ている: 1</title>"), "{chart}");
+    assert!(chart.contains("<title>来ていない: 0</title>"), "{chart}");
 
     // The regulator: not at all.
     let mut reg = Browser::new(app);
@@ -1108,6 +1116,12 @@ async fn alerts_ack_and_progress(app: &TestApp) {
     let page = coord.get(&format!("/portal/alerts/{id}")).await;
     assert!(page.body.contains("id=\"progress\""));
     assert!(page.body.contains("<td class=\"n targeted\">1</td><td class=\"n delivered\">1</td><td class=\"n read\">1</td><td class=\"n acted\">1</td>"), "{}", page.body);
+    let chart = &page.body[page
+        .body
+        .find("id=\"progress-chart\"")
+        .expect("a progress chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert!(chart.contains(">1 / 1</text>"), "{chart}");
 
     // Not a recipient: 404. Not an issuer: no form.
     let mut reg = Browser::new(app);

@@ -6,11 +6,12 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use maud::html;
+use maud::{PreEscaped, html};
 use tsunagu_core::alert::{
     AlertForm, AlertStatus, AlertTarget, AlertView, Severity, ensure_issuer,
 };
 use tsunagu_core::member::{MemberClass, Sector};
+use tsunagu_core::trends::bar_chart;
 use tsunagu_store::Receipt;
 
 use super::i18n::{Lang, jst};
@@ -216,6 +217,13 @@ pub async fn detail(
         @if let Some(p) = &prog {
             section.card #progress aria-labelledby="h-progress" {
                 h2 #h-progress { (lang.t("progress")) }
+                figure.chart #progress-chart {
+                    (PreEscaped(bar_chart(lang.t("progress"), &[
+                        (lang.t("delivered").to_owned(), p.total.delivered),
+                        (lang.t("read").to_owned(), p.total.read),
+                        (lang.t("acted").to_owned(), p.total.acted),
+                    ], Some(p.total.targeted))))
+                }
                 div.table-wrap { table.counts {
                     thead { tr {
                         th scope="col" { (lang.t("part")) }

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tsunagu_core::feedback::{Answer, FeedbackForm, Opinion, Sighting, owes_feedback};
@@ -24,6 +24,7 @@ use tsunagu_core::item::{
 };
 use tsunagu_core::member::{Member, MemberClass, MemberStatus, Sector, SpecialRole};
 use tsunagu_core::scope::Scope;
+use tsunagu_core::trends::bar_chart;
 use tsunagu_core::user::Viewer;
 use tsunagu_core::view::{Audience, ItemView, view};
 
@@ -280,6 +281,16 @@ pub async fn detail(
         @if let Some(t) = tally {
             section.card aria-labelledby="h-tally" {
                 h2 #h-tally { (lang.t("feedback_tally")) }
+                figure.chart #tally-chart {
+                    (PreEscaped(bar_chart(lang.t("feedback_tally"), &[
+                        (lang.t("sighting_seen").to_owned(), t.seen),
+                        (lang.t("sighting_not_seen").to_owned(), t.not_seen),
+                        (lang.t("sighting_unknown").to_owned(), t.unknown),
+                        (lang.t("opinion_agree").to_owned(), t.agree),
+                        (lang.t("opinion_disagree").to_owned(), t.disagree),
+                        (lang.t("opinion_supplement").to_owned(), t.supplement),
+                    ], None)))
+                }
                 dl.pairs {
                     dt { (lang.t("sighting_seen")) } dd { (t.seen) }
                     dt { (lang.t("sighting_not_seen")) } dd { (t.not_seen) }
