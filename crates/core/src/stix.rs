@@ -28,11 +28,12 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::DomainError;
 use crate::feedback::{Answer, Opinion, Sighting};
 use crate::indicator::{CveId, Indicator, IndicatorKind, TechniqueId, Tlp};
 use crate::item::{
-    Confidence, ItemDraft, ItemKind, MAX_INDICATORS, MAX_REFERENCES, MAX_TEXT, MAX_TITLE,
-    RawIndicator,
+    Confidence, ItemContent, ItemDraft, ItemKind, MAX_INDICATORS, MAX_REFERENCES, MAX_TEXT,
+    MAX_TITLE,
 };
 use crate::member::Sector;
 use crate::scope::Scope;
@@ -1430,9 +1431,26 @@ pub struct ImportedItem {
 }
 
 impl ImportedItem {
-    /// The draft the caller submits to create the item, with the scope it chose.
-    #[must_use]
-    pub fn draft(&self, scope: Scope) -> ItemDraft {
+    /// The item's content with the scope the caller chose, and the originals to keep:
+    /// texts and references are checked as any draft's ([`ItemDraft::parse`]); the
+    /// indicators, already parsed, deduplicated and bounded by the reader, are moved
+    /// rather than written out and parsed again (a 1M-indicator import held both
+    /// copies at its memory peak).
+    ///
+    /// # Errors
+    /// [`DomainError::Invalid`] naming the field at fault.
+    pub fn into_content(
+        mut self,
+        scope: Scope,
+    ) -> Result<(ItemContent, StixOriginals), DomainError> {
+        let indicators = std::mem::take(&mut self.indicators);
+        let mut content = self.draft(scope).parse()?;
+        content.indicators = indicators;
+        Ok((content, self.originals))
+    }
+
+    /// The draft of everything but the indicators.
+    fn draft(&self, scope: Scope) -> ItemDraft {
         ItemDraft {
             kind: self.kind,
             title: self.title.clone(),
@@ -1440,14 +1458,7 @@ impl ImportedItem {
             technical_details: self.technical_details.clone(),
             countermeasures: self.countermeasures.clone(),
             victim: None,
-            indicators: self
-                .indicators
-                .iter()
-                .map(|i| RawIndicator {
-                    kind: i.kind().as_str().to_owned(),
-                    value: i.value().to_owned(),
-                })
-                .collect(),
+            indicators: Vec::new(),
             techniques: self
                 .techniques
                 .iter()
@@ -4100,12 +4111,14 @@ mod tests {
             plan.items[1].title,
             "STIX import (TLP:AMBER): indicators 5001–5001 of 5001"
         );
-        for it in &plan.items {
+        for it in plan.items {
             let scope = Scope {
                 classes: [MemberClass::Class1].into(),
                 ..Scope::default()
             };
-            it.draft(scope).parse().unwrap();
+            let indicators = it.indicators.clone();
+            let (content, _) = it.into_content(scope).unwrap();
+            assert_eq!(content.indicators, indicators);
         }
     }
 

@@ -464,25 +464,22 @@ pub async fn import_stix<R: Read + Send + 'static>(
         .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let mut incoming = Vec::with_capacity(plan.items.len());
     for (n, imported) in plan.items.into_iter().enumerate() {
-        let content = imported
-            .draft(misp::task_force_scope())
-            .parse()
-            .map_err(|e| {
-                ApiError::Unprocessable(format!(
-                    "imported item {} ({:?}): {e}",
-                    n + 1,
-                    imported.title
-                ))
-            })?;
+        let title = imported.title.clone();
         let external_id = imported
             .originals
             .container_id
             .clone()
-            .unwrap_or_else(|| format!("stix:{}", imported.title));
+            .unwrap_or_else(|| format!("stix:{title}"));
+        let (content, originals) =
+            imported
+                .into_content(misp::task_force_scope())
+                .map_err(|e| {
+                    ApiError::Unprocessable(format!("imported item {} ({title:?}): {e}", n + 1))
+                })?;
         incoming.push(Incoming {
             external_id,
             content,
-            originals: Some(imported.originals),
+            originals: Some(originals),
         });
     }
     let summary = ImportSummary {

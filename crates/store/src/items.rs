@@ -4,7 +4,8 @@
 //! The store only finds candidates; callers pass every item through the policy view
 //! before any of it leaves.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -423,33 +424,36 @@ impl Tx {
         }
     }
 
-    pub(crate) async fn write_deferred_indicators(&mut self, d: DeferredIndicators) -> Result<()> {
+    pub(crate) async fn write_deferred_indicators(
+        &mut self,
+        mut d: DeferredIndicators,
+    ) -> Result<()> {
         if let Some(item) = d.awaited.keys().next() {
             return Err(StoreError::Corrupt(format!(
                 "the indicators of item {item} were never handed over to be indexed"
             )));
         }
-        let value = |&(i, j): &(u32, u32)| d.items[i as usize].1[j as usize].value();
-        let mut order: Vec<(u32, u32)> = Vec::new();
-        for (i, (_, indicators)) in d.items.iter().enumerate() {
-            let i = u32::try_from(i).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            for j in 0..indicators.len() {
-                let j = u32::try_from(j).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                order.push((i, j));
-            }
+        // Each item's indicators sorted in place, then merged: no copy of a million
+        // rows, only a heap with one entry per item.
+        for (_, indicators) in &mut d.items {
+            indicators.sort_unstable_by(|a, b| a.value().cmp(b.value()));
         }
-        order.sort_unstable_by(|a, b| {
-            value(a)
-                .cmp(value(b))
-                .then(d.items[a.0 as usize].0.cmp(&d.items[b.0 as usize].0))
-        });
-        for chunk in order.chunks(500) {
-            self.insert_indicator_rows(chunk.iter().map(|&(i, j)| {
-                let (seq, indicators) = &d.items[i as usize];
-                let ind = &indicators[j as usize];
-                (*seq, ind.kind(), ind.value())
-            }))
-            .await?;
+        let mut heads: BinaryHeap<Reverse<(&str, i64, usize, usize)>> = d
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (seq, inds))| inds.first().map(|f| Reverse((f.value(), *seq, i, 0))))
+            .collect();
+        let mut chunk: Vec<(i64, IndicatorKind, &str)> = Vec::with_capacity(500);
+        while let Some(Reverse((_, seq, i, j))) = heads.pop() {
+            let inds = &d.items[i].1;
+            chunk.push((seq, inds[j].kind(), inds[j].value()));
+            if let Some(next) = inds.get(j + 1) {
+                heads.push(Reverse((next.value(), seq, i, j + 1)));
+            }
+            if chunk.len() == 500 || heads.is_empty() {
+                self.insert_indicator_rows(chunk.drain(..)).await?;
+            }
         }
         Ok(())
     }
