@@ -4,7 +4,7 @@
 //! 7696 match and the version ranges are then checked on each. A ranged criterion's
 //! candidates are narrowed to the range by the index on the versions' sort keys.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use tsunagu_core::asset::{self, AffectedAsset, Candidate, ProductCriteria};
 use tsunagu_core::cpe::Cpe;
@@ -103,6 +103,9 @@ pub fn affected_asset(r: &AssetRow, matched: String) -> AffectedAsset {
     }
 }
 
+/// What matching an asset depends on: its CPE, whether the CPE was derived, its purl.
+type Names<'a> = (Option<&'a str>, bool, Option<&'a str>);
+
 /// Every member running an asset the criteria match, with those assets.
 ///
 /// # Errors
@@ -115,11 +118,17 @@ pub async fn affected(
     if criteria.is_empty() {
         return Ok(out);
     }
-    for r in candidates(store, criteria).await? {
-        if let Some(matched) = asset::first_match(criteria, &candidate(&r)) {
+    let rows = candidates(store, criteria).await?;
+    // Assets of one product share few distinct names: each is parsed and matched once.
+    let mut decided: HashMap<Names<'_>, Option<String>> = HashMap::new();
+    for r in &rows {
+        let matched = decided
+            .entry((r.cpe.as_deref(), r.cpe_derived, r.purl.as_deref()))
+            .or_insert_with(|| asset::first_match(criteria, &candidate(r)));
+        if let Some(matched) = matched {
             out.entry(r.member)
                 .or_default()
-                .push(affected_asset(&r, matched));
+                .push(affected_asset(r, matched.clone()));
         }
     }
     for assets in out.values_mut() {
