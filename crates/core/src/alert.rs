@@ -82,7 +82,9 @@ impl AlertTarget {
     /// parts are resolved into [`AlertContent::affected`]).
     #[must_use]
     pub fn includes(&self, member: &Member) -> bool {
+        // Alerts are the council's own early warning: partners receive items only.
         member.is_active()
+            && member.class != MemberClass::Partner
             && (self.all
                 || self.classes.contains(&member.class)
                 || self.sectors.contains(&member.sector)
@@ -495,6 +497,25 @@ mod tests {
         let mut designated = hospital;
         designated.roles.insert(SpecialRole::AlertIssuer);
         assert!(ensure_issuer(&viewer(designated)).is_ok());
+    }
+
+    #[test]
+    fn partners_are_never_alerted() {
+        let mut partner = member(MemberClass::Partner, &[]);
+        partner.sector = Sector::Electricity;
+        for target in [
+            serde_json::json!({"all": true}),
+            serde_json::json!({"sectors": ["electricity"]}),
+            serde_json::json!({"classes": ["partner"]}),
+            serde_json::json!({"members": [partner.id]}),
+        ] {
+            let content = form(target.clone(), false).parse().unwrap();
+            assert!(!content.targets(&partner), "{target}");
+        }
+        let everyone = form(serde_json::json!({"all": true}), false)
+            .parse()
+            .unwrap();
+        assert!(everyone.targets(&member(MemberClass::General, &[])));
     }
 
     #[test]

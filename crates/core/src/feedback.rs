@@ -217,7 +217,7 @@ impl FeedbackForm {
                 }
                 Answer::Opinion { opinion }
             }
-            MemberClass::General => {
+            MemberClass::General | MemberClass::Partner => {
                 return Err(DomainError::Forbidden(
                     "only task-force members give feedback".into(),
                 ));

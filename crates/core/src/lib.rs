@@ -15,6 +15,7 @@ pub mod consultation;
 pub mod cpe;
 pub mod csaf;
 pub mod error;
+pub mod federation;
 pub mod feedback;
 pub mod governance;
 pub mod ids;

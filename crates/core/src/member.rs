@@ -23,10 +23,15 @@ pub enum MemberClass {
     Class2,
     /// 一般: receives confirmed countermeasures.
     General,
+    /// A partner council, sector ISAC or foreign partner (M7.2): receives only items
+    /// whose provider put partners in their scope and that its agreement allows
+    /// ([`crate::federation`]). Not in [`MemberClass::ALL`].
+    Partner,
 }
 
 impl MemberClass {
-    /// All classes, in order.
+    /// The council's own classes, in order: "everyone" in a scope or an alert target.
+    /// Partners are left out on purpose: nothing reaches them unless named.
     pub const ALL: [Self; 3] = [Self::Class1, Self::Class2, Self::General];
 
     /// The stable identifier used in the API and the database.
@@ -36,13 +41,17 @@ impl MemberClass {
             Self::Class1 => "class1",
             Self::Class2 => "class2",
             Self::General => "general",
+            Self::Partner => "partner",
         }
     }
 
     /// Parses [`MemberClass::as_str`] back.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+        Self::ALL
+            .into_iter()
+            .chain([Self::Partner])
+            .find(|c| c.as_str() == s)
     }
 }
 
@@ -250,6 +259,8 @@ pub struct Member {
     pub status: MemberStatus,
     /// When it applied or was created.
     pub created_at: OffsetDateTime,
+    /// A partner's sharing agreement (`None` for the council's own members).
+    pub agreement: Option<crate::federation::Agreement>,
 }
 
 impl Member {
@@ -357,6 +368,12 @@ impl ApplicationForm {
     /// # Errors
     /// [`DomainError::Invalid`] naming the first bad field.
     pub fn parse(self) -> Result<Application, DomainError> {
+        if self.class == MemberClass::Partner {
+            return Err(DomainError::invalid(
+                "class",
+                "partners do not apply: the coordinator registers them (POST /api/v1/partners)",
+            ));
+        }
         Ok(Application {
             name: text::required("name", &self.name, MAX_NAME)?,
             sector: self.sector,
@@ -467,6 +484,12 @@ pub fn ensure_can_leave(target: &Member) -> Result<(), DomainError> {
 /// # Errors
 /// [`DomainError::Conflict`] when the member is not active or already has that class.
 pub fn ensure_class_change(target: &Member, to: MemberClass) -> Result<(), DomainError> {
+    if to == MemberClass::Partner || target.class == MemberClass::Partner {
+        return Err(DomainError::invalid(
+            "class",
+            "a member does not become a partner, nor a partner a member: the coordinator registers partners",
+        ));
+    }
     ensure_can_leave(target)?;
     if target.class == to {
         return Err(DomainError::Conflict(format!(
@@ -579,6 +602,7 @@ pub(crate) mod tests {
             confidential_opt_out: false,
             status: MemberStatus::Active,
             created_at: OffsetDateTime::UNIX_EPOCH,
+            agreement: None,
         }
     }
 

@@ -151,6 +151,8 @@ pub fn check_scope_change(
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
+    use crate::federation::Agreement;
+    use crate::indicator::Tlp;
     use crate::member::tests::member;
     use crate::member::{MemberStatus, pseudonym_from};
     use proptest::prelude::*;
@@ -203,34 +205,58 @@ pub(crate) mod tests {
             8 => Just(MemberStatus::Active),
             1 => prop::sample::select(MemberStatus::ALL.to_vec()),
         ];
+        let class = prop_oneof![
+            6 => prop::sample::select(MemberClass::ALL.to_vec()),
+            1 => Just(MemberClass::Partner),
+        ];
         (
             any::<u128>(),
             any::<u32>(),
-            prop::sample::select(MemberClass::ALL.to_vec()),
+            class,
             roles,
             prop::sample::select(SECTORS.to_vec()),
             arb_subset(SECTORS.to_vec()),
             status,
             (any::<bool>(), any::<bool>(), any::<bool>()),
+            arb_agreement(),
         )
             .prop_map(
-                |(id, bits, class, roles, sector, regulator_of, status, flags)| Member {
-                    id: MemberId::from(uuid::Uuid::from_u128(id)),
-                    name: format!("MEMBER-REAL-NAME-{id}"),
-                    pseudonym: pseudonym_from(bits),
-                    class,
-                    roles,
-                    sector,
-                    category: String::new(),
-                    foreign_affiliated: flags.0,
-                    tf_special_approval: flags.1,
-                    tf_suspended: false,
-                    regulator_of,
-                    confidential_opt_out: flags.2,
-                    status,
-                    created_at: OffsetDateTime::UNIX_EPOCH,
+                |(id, bits, class, roles, sector, regulator_of, status, flags, agreement)| {
+                    let partner = class == MemberClass::Partner;
+                    Member {
+                        id: MemberId::from(uuid::Uuid::from_u128(id)),
+                        name: format!("MEMBER-REAL-NAME-{id}"),
+                        pseudonym: pseudonym_from(bits),
+                        class,
+                        // A partner holds no role and has its agreement.
+                        roles: if partner { BTreeSet::new() } else { roles },
+                        sector,
+                        category: String::new(),
+                        foreign_affiliated: flags.0,
+                        tf_special_approval: flags.1,
+                        tf_suspended: false,
+                        regulator_of,
+                        confidential_opt_out: flags.2,
+                        status,
+                        created_at: OffsetDateTime::UNIX_EPOCH,
+                        agreement: partner.then_some(agreement),
+                    }
                 },
             )
+    }
+
+    /// A random valid sharing agreement.
+    pub(crate) fn arb_agreement() -> impl Strategy<Value = Agreement> {
+        (
+            arb_subset(MemberClass::ALL.to_vec()).prop_filter("a class", |c| !c.is_empty()),
+            prop::sample::select(Tlp::ALL[..4].to_vec()),
+            prop_oneof![Just(BTreeSet::new()), arb_subset(SECTORS.to_vec())],
+        )
+            .prop_map(|(classes, max_tlp, sectors)| Agreement {
+                classes,
+                max_tlp,
+                sectors,
+            })
     }
 
     /// A random council of 2 to 30 members.
@@ -241,7 +267,12 @@ pub(crate) mod tests {
     /// A random scope whose named and excluded members are drawn from `ids`.
     pub(crate) fn arb_scope(ids: Vec<MemberId>) -> impl Strategy<Value = Scope> {
         (
-            arb_subset(MemberClass::ALL.to_vec()),
+            arb_subset(
+                MemberClass::ALL
+                    .into_iter()
+                    .chain([MemberClass::Partner])
+                    .collect(),
+            ),
             prop_oneof![Just(BTreeSet::new()), arb_subset(SECTORS.to_vec())],
             arb_subset(ids.clone()),
             prop_oneof![Just(BTreeSet::new()), arb_subset(ids)],

@@ -181,6 +181,13 @@ fn audience(item: &Item, viewer: &Viewer, now: OffsetDateTime) -> Option<Audienc
     match member.class {
         MemberClass::Class1 => Some(Audience::Class1),
         MemberClass::Class2 => Some(Audience::Class2),
+        // A partner sees what its agreement allows, masked as a class-2 member sees it:
+        // no provider, no victim name, no damage or technical details.
+        MemberClass::Partner => member
+            .agreement
+            .as_ref()
+            .is_some_and(|a| a.allows(item))
+            .then_some(Audience::Class2),
         MemberClass::General => {
             let countermeasure = matches!(
                 content.kind,
@@ -601,8 +608,8 @@ mod tests {
         let c = &item.content;
         let confidential = matches!(c.tlp, Tlp::Amber | Tlp::AmberStrict | Tlp::Red);
         let unconfirmed = c.confidence == Confidence::Unconfirmed;
-        let task_force =
-            m.class != MemberClass::General && (!m.foreign_affiliated || m.tf_special_approval);
+        let task_force = matches!(m.class, MemberClass::Class1 | MemberClass::Class2)
+            && (!m.foreign_affiliated || m.tf_special_approval);
         let visible = reaches(&c.scope, item.provider_sector, m)
             && !(m.confidential_opt_out && (confidential || unconfirmed))
             && (!unconfirmed || task_force);
@@ -616,6 +623,20 @@ mod tests {
                 (matches!(c.kind, ItemKind::Countermeasure | ItemKind::BestPractice)
                     && c.confidence == Confidence::Confirmed)
                     .then_some(Audience::General)
+            }
+            // A partner: only what its agreement lets out, masked as for class 2.
+            MemberClass::Partner => {
+                let a = m.agreement.as_ref()?;
+                let victim_sector = c.victim.as_ref().and_then(|v| v.sector);
+                let levels = Tlp::ALL;
+                let rank = |t: Tlp| levels.iter().position(|l| *l == t);
+                let agreed = rank(c.tlp) <= rank(a.max_tlp)
+                    && c.tlp != Tlp::Red
+                    && c.scope.classes.intersection(&a.classes).next().is_some()
+                    && (a.sectors.is_empty()
+                        || a.sectors.contains(&item.provider_sector)
+                        || victim_sector.is_some_and(|v| a.sectors.contains(&v)));
+                agreed.then_some(Audience::Class2)
             }
         }
     }

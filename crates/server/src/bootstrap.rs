@@ -67,6 +67,7 @@ pub async fn found_member(tx: &mut Tx, f: Founding) -> ApiResult<Member> {
         confidential_opt_out: false,
         status: MemberStatus::Active,
         created_at: OffsetDateTime::now_utc(),
+        agreement: None,
     };
     tx.insert_member(&m, "", "", "", None).await?;
     tx.audit(&audit_by(

@@ -8,6 +8,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
+use tsunagu_core::member::MemberClass;
 use tsunagu_core::user::Viewer;
 
 use crate::AppState;
@@ -64,6 +65,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 #[derive(Debug, Clone)]
 pub struct Auth(pub Viewer);
 
+/// What a partner's token may call in the REST API (federation, M7.2): reading the
+/// items its agreement lets out, nothing of the council's own business (members,
+/// alerts, consultations, assets, incidents, feeds, …).
+fn partner_may_call(parts: &Parts) -> bool {
+    let path = parts.uri.path().trim_end_matches('/');
+    parts.method == axum::http::Method::GET
+        && (matches!(path, "/api/v1/items" | "/api/v1/me" | "/api/v1/export/stix")
+            || path
+                .strip_prefix("/api/v1/items/")
+                .is_some_and(|id| !id.is_empty() && !id.contains('/')))
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
@@ -91,6 +104,13 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the token is unknown, expired or revoked".into())
             })?;
+        if viewer.member.class == MemberClass::Partner && !partner_may_call(parts) {
+            return Err(ApiError::Forbidden(
+                "a partner reads shared items only: GET /api/v1/items, /api/v1/items/{id}, \
+                 /api/v1/me, /api/v1/export/stix, and the TAXII collections at /taxii2/"
+                    .into(),
+            ));
+        }
         tracing::Span::current().record("user", tracing::field::display(viewer.user.id));
         Ok(Self(state.cleared(viewer).await?))
     }

@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
+use tsunagu_core::member::MemberClass;
 use tsunagu_core::user::Viewer;
 
 use crate::AppState;
@@ -1096,6 +1097,11 @@ async fn add_objects(
     check_accept(&headers)?;
     let v = authenticate(&state, &headers).await?;
     let coll = usable(&id, &v)?;
+    if v.member.class == MemberClass::Partner {
+        return Err(TaxiiError(ApiError::Forbidden(
+            "a partner reads the collections; it does not submit to this council".into(),
+        )));
+    }
     if !coll.can_write {
         return Err(TaxiiError(ApiError::Forbidden(
             "this collection is read-only: POST to the submissions collection".into(),

@@ -70,6 +70,8 @@ pub struct ReadCounts {
     pub class2: i64,
     /// General members.
     pub general: i64,
+    /// Partners (federation).
+    pub partners: i64,
 }
 
 /// One read to record: who read which item.
@@ -282,6 +284,7 @@ impl Store {
                 Some(MemberClass::Class1) => c.class1 = n,
                 Some(MemberClass::Class2) => c.class2 = n,
                 Some(MemberClass::General) => c.general = n,
+                Some(MemberClass::Partner) => c.partners = n,
                 None => return Err(StoreError::Corrupt("unknown class in item_reads".into())),
             }
         }

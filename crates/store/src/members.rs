@@ -13,7 +13,8 @@ use crate::{Result, Store, StoreError, Tx, from_ms, parse_enum, parse_id, parse_
 macro_rules! member_columns {
     () => {
         "id, name, pseudonym, class, roles, sector, category, foreign_affiliated, \
-         tf_special_approval, tf_suspended, regulator_of, confidential_opt_out, status, created_at"
+         tf_special_approval, tf_suspended, regulator_of, confidential_opt_out, status, created_at, \
+         agreement"
     };
 }
 
@@ -41,7 +42,18 @@ fn member_from_row(row: &AnyRow) -> Result<Member> {
         confidential_opt_out: row.try_get::<i64, _>("confidential_opt_out")? != 0,
         status: parse_enum(&row.try_get::<String, _>("status")?, MemberStatus::parse)?,
         created_at: from_ms(row.try_get("created_at")?)?,
+        agreement: row
+            .try_get::<Option<String>, _>("agreement")?
+            .map(|a| parse_json(&a))
+            .transpose()?,
     })
+}
+
+fn agreement_json(m: &Member) -> Result<Option<String>> {
+    m.agreement
+        .as_ref()
+        .map(|a| serde_json::to_string(a).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
 }
 
 fn roles_json(m: &Member) -> String {
@@ -269,8 +281,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO members (id, name, name_key, pseudonym, class, roles, sector, category, \
              foreign_affiliated, tf_special_approval, regulator_of, confidential_opt_out, status, \
-             contact_name, contact_email, reason, application_secret_hash, created_at, updated_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$18)",
+             contact_name, contact_email, reason, application_secret_hash, created_at, updated_at, agreement) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$18,$19)",
         )
         .bind(m.id.to_string())
         .bind(&m.name)
@@ -290,6 +302,7 @@ impl Tx {
         .bind(reason)
         .bind(application_secret_hash)
         .bind(to_ms(m.created_at))
+        .bind(agreement_json(m)?)
         .execute(&mut *self.tx)
         .await
         .map_err(StoreError::from_write)?;
@@ -303,7 +316,8 @@ impl Tx {
     pub async fn update_member(&mut self, m: &Member) -> Result<()> {
         sqlx::query(
             "UPDATE members SET class = $2, roles = $3, regulator_of = $4, tf_special_approval = $5, \
-             confidential_opt_out = $6, status = $7, updated_at = $8, tf_suspended = $9 WHERE id = $1",
+             confidential_opt_out = $6, status = $7, updated_at = $8, tf_suspended = $9, agreement = $10 \
+             WHERE id = $1",
         )
         .bind(m.id.to_string())
         .bind(m.class.as_str())
@@ -314,6 +328,7 @@ impl Tx {
         .bind(m.status.as_str())
         .bind(to_ms(OffsetDateTime::now_utc()))
         .bind(i64::from(m.tf_suspended))
+        .bind(agreement_json(m)?)
         .execute(&mut *self.tx)
         .await
         .map_err(StoreError::from_write)?;

@@ -244,6 +244,7 @@ pub async fn apply(
         confidential_opt_out: false,
         status: MemberStatus::Applied,
         created_at: OffsetDateTime::now_utc(),
+        agreement: None,
     };
     let mut tx = state.store.begin().await?;
     tx.insert_member(

@@ -15,6 +15,7 @@ pub mod items;
 pub mod kev;
 pub mod members;
 pub mod observations;
+pub mod partners;
 pub mod vendor;
 
 use axum::routing::get;
@@ -62,6 +63,7 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(audit::router())
         .merge(clearances::router())
+        .merge(partners::router())
         .merge(items::router())
         .merge(feedback::router())
         .merge(governance::router())

@@ -98,6 +98,7 @@ impl Lang {
             MemberClass::Class1 => "class1",
             MemberClass::Class2 => "class2",
             MemberClass::General => "general",
+            MemberClass::Partner => "partner",
         })
     }
 
@@ -969,6 +970,16 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "class1" => ("第一類", "Class 1"),
         "class2" => ("第二類", "Class 2"),
         "general" => ("一般", "General"),
+        "partner" => ("連携先", "Partner"),
+        "scope_partners" => ("連携先への提供", "Partners"),
+        "share_with_partners" => (
+            "連携先（他の協議会・ISAC・海外の連携機関）にも提供する",
+            "Also share with partners (other councils, ISACs, foreign partners)",
+        ),
+        "partners_note" => (
+            "各連携先には、その協定（対象の分類・TLP の上限・分野）の範囲内でのみ届きます。提供者と被害組織名は伏せられます。",
+            "Each partner receives it only within its agreement (audience classes, highest TLP, sectors), with the provider and the victim's name masked.",
+        ),
         "role_coordinator" => ("調整機関", "Coordinator"),
         "role_secretariat" => ("事務局", "Secretariat"),
         "role_committee" => ("運営委員会", "Steering committee"),

@@ -642,6 +642,11 @@ fn item_fields(lang: Lang, v: &Viewer, f: &FormData) -> Markup {
                     (checkbox(&format!("class.{}", c.as_str()), lang.class(c), f))
                 }
             }
+            fieldset.partners {
+                legend { (lang.t("scope_partners")) }
+                p { (checkbox("class.partner", lang.t("share_with_partners"), f)) }
+                p.hint { (lang.t("partners_note")) }
+            }
             fieldset.regulators {
                 legend { (lang.t("regulators_box")) }
                 p { (checkbox("exclude_regulators_of_my_sector", &format!("{} ({})", lang.t("exclude_my_regulators"), lang.sector(v.member.sector)), f)) }
@@ -734,6 +739,7 @@ fn draft_from(lang: Lang, f: &FormData, members: &[Member]) -> Result<ItemDraft,
     let scope = Scope {
         classes: MemberClass::ALL
             .into_iter()
+            .chain([MemberClass::Partner])
             .filter(|c| f.checked(&format!("class.{}", c.as_str())))
             .collect(),
         sectors: Sector::ALL
@@ -930,9 +936,11 @@ pub async fn preview(State(state): State<AppState>, Posted(s, f): Posted) -> Por
                 table.counts #by-class {
                     thead { tr { th scope="col" { (lang.t("target_classes")) } th.n scope="col" { (lang.t("reached")) } th.n scope="col" { (lang.t("of_members")) } } }
                     tbody {
-                        @for c in MemberClass::ALL {
+                        @for c in MemberClass::ALL.into_iter().chain([MemberClass::Partner]) {
                             @let (n, all) = p.by_class.get(&c).copied().unwrap_or((0, 0));
-                            tr data-class=(c.as_str()) { th scope="row" { (lang.class(c)) } td.n { (n) } td.n { (all) } }
+                            @if c != MemberClass::Partner || all > 0 {
+                                tr data-class=(c.as_str()) { th scope="row" { (lang.class(c)) } td.n { (n) } td.n { (all) } }
+                            }
                         }
                     }
                 }

@@ -416,7 +416,11 @@ pub async fn login_submit(
         return Ok(refused());
     }
     let member = state.store.member(found.user.member_id).await?;
-    let Some(member) = member.filter(tsunagu_core::member::Member::is_active) else {
+    // Partners use the API and TAXII: the portal is the council's own.
+    let Some(member) = member
+        .filter(tsunagu_core::member::Member::is_active)
+        .filter(|m| m.class != tsunagu_core::member::MemberClass::Partner)
+    else {
         return Ok(refused());
     };
     let pu = state.store.portal_user(found.user.id).await?;

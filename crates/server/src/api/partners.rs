@@ -1,0 +1,208 @@
+//! Partners (federation, M7.2): partner councils, sector ISACs and foreign partners
+//! that the coordinator registers, each with a sharing agreement. A partner's user
+//! pulls what its view holds over TAXII 2.1 (or `GET /api/v1/items`) with the token
+//! issued here; see [`tsunagu_core::federation`] for what may flow.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tsunagu_core::federation::Agreement;
+use tsunagu_core::ids::MemberId;
+use tsunagu_core::member::{Member, MemberClass, MemberStatus, Sector, SpecialRole};
+use tsunagu_core::text;
+use tsunagu_core::user::{UserRole, Viewer};
+use utoipa::ToSchema;
+
+use crate::bootstrap::{Founding, found_member, found_user, random_password};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, Auth};
+use crate::{AppState, audit_by};
+
+/// A partner to register.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PartnerForm {
+    /// The partner's name (seen by the coordinator and the secretariat only).
+    pub name: String,
+    /// Its sector: an ISAC's own sector, `other` for a foreign CERT.
+    pub sector: Sector,
+    /// The login of the partner's user, which pulls with the token issued now.
+    pub login: String,
+    /// What may flow to it.
+    pub agreement: Agreement,
+}
+
+/// A registered partner, with its one-time credentials.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerCreated {
+    /// The partner.
+    #[serde(flatten)]
+    pub partner: PartnerInfo,
+    /// Its user's login.
+    pub login: String,
+    /// The user's password, shown once (for HTTP Basic over TAXII).
+    pub password: String,
+    /// An API token, shown once: `Authorization: Bearer …` on `/taxii2/`.
+    pub api_token: String,
+}
+
+/// A partner as the coordinator and the secretariat see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerInfo {
+    /// Its member id (put it in an item's `scope.members` to name it).
+    pub id: MemberId,
+    /// Its name.
+    pub name: String,
+    /// The pseudonym it appears under.
+    pub pseudonym: String,
+    /// Its sector.
+    pub sector: Sector,
+    /// Active, or withdrawn.
+    pub status: MemberStatus,
+    /// What may flow to it.
+    pub agreement: Option<Agreement>,
+}
+
+fn info(m: Member) -> PartnerInfo {
+    PartnerInfo {
+        id: m.id,
+        name: m.name,
+        pseudonym: m.pseudonym,
+        sector: m.sector,
+        status: m.status,
+        agreement: m.agreement,
+    }
+}
+
+fn ensure_coordinator(v: &Viewer) -> ApiResult<()> {
+    v.ensure_can_act()?;
+    if v.member.has_role(SpecialRole::Coordinator) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the coordinator registers partners and their agreements".into(),
+        ))
+    }
+}
+
+/// Registers a partner: a member of class `partner` with its agreement, and a user
+/// with a password and a token for it (shown once). Coordinator only; audited.
+#[utoipa::path(post, path = "/api/v1/partners", tag = "federation", request_body = PartnerForm, security(("bearer" = [])),
+    responses((status = 201, body = PartnerCreated), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    ApiJson(form): ApiJson<PartnerForm>,
+) -> ApiResult<(StatusCode, Json<PartnerCreated>)> {
+    ensure_coordinator(&v)?;
+    let name = text::required("name", &form.name, 200)?;
+    let login = text::required("login", &form.login, 64)?.to_lowercase();
+    form.agreement.validate()?;
+    let password = random_password();
+    let hash = crate::auth::hash_password(password.clone()).await?;
+    let mut tx = state.store.begin().await?;
+    let mut m = found_member(
+        &mut tx,
+        Founding {
+            name,
+            class: MemberClass::Partner,
+            roles: BTreeSet::new(),
+            sector: form.sector,
+            category: "partner".into(),
+            foreign_affiliated: false,
+            regulator_of: BTreeSet::new(),
+        },
+    )
+    .await?;
+    m.agreement = Some(form.agreement);
+    tx.update_member(&m).await?;
+    let (_, api_token) = found_user(&mut tx, m.id, &login, UserRole::Admin, &hash).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "partner.register",
+        "member",
+        &m.id.to_string(),
+        json!({ "agreement": m.agreement, "login": login }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PartnerCreated {
+            partner: info(m),
+            login,
+            password,
+            api_token,
+        }),
+    ))
+}
+
+/// The partners and their agreements: the coordinator and the secretariat.
+#[utoipa::path(get, path = "/api/v1/partners", tag = "federation", security(("bearer" = [])),
+    responses((status = 200, body = [PartnerInfo]), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+) -> ApiResult<Json<Vec<PartnerInfo>>> {
+    if !(v.member.has_role(SpecialRole::Coordinator) || v.member.has_role(SpecialRole::Secretariat))
+    {
+        return Err(ApiError::Forbidden(
+            "only the coordinator and the secretariat see the partners".into(),
+        ));
+    }
+    Ok(Json(
+        state
+            .store
+            .members(None)
+            .await?
+            .into_iter()
+            .filter(|m| m.class == MemberClass::Partner)
+            .map(info)
+            .collect(),
+    ))
+}
+
+/// Replaces a partner's agreement; what no longer flows disappears from its view at
+/// its next request. Coordinator only; audited with the old and the new agreement.
+#[utoipa::path(put, path = "/api/v1/partners/{id}/agreement", tag = "federation", request_body = Agreement, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = PartnerInfo), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_agreement(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+    ApiJson(agreement): ApiJson<Agreement>,
+) -> ApiResult<Json<PartnerInfo>> {
+    ensure_coordinator(&v)?;
+    agreement.validate()?;
+    let id: MemberId = id.parse().map_err(|_| ApiError::NotFound)?;
+    let mut tx = state.store.begin().await?;
+    let mut m = tx
+        .member(id)
+        .await?
+        .filter(|m| m.class == MemberClass::Partner)
+        .ok_or_else(|| ApiError::NotFound)?;
+    let before = m.agreement.replace(agreement);
+    tx.update_member(&m).await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "partner.agreement",
+        "member",
+        &m.id.to_string(),
+        json!({ "from": before, "to": m.agreement }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(Json(info(m)))
+}
+
+/// Routes of the partner registry.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/partners", get(list).post(register))
+        .route("/api/v1/partners/{id}/agreement", put(set_agreement))
+}
