@@ -464,7 +464,23 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
             u.api_token, creds.base_url
         );
     }
+    // Federation: a partner pulls what its agreement lets out.
+    for p in &creds.partners {
+        if let Some(u) = p.users.first() {
+            println!(
+                "  partner {} (up to TLP:{}): curl -H 'Authorization: Bearer {}' -H 'Accept: application/taxii+json;version=2.1' {}/taxii2/root/collections/all/objects/",
+                p.name,
+                p.agreement.max_tlp.as_str().to_uppercase(),
+                u.api_token,
+                creds.base_url
+            );
+        }
+    }
     if let Some(u) = find("coordinator").and_then(|m| m.users.first()) {
+        println!(
+            "  partners and their agreements: curl -H 'Authorization: Bearer {}' {}/api/v1/partners",
+            u.api_token, creds.base_url
+        );
         println!(
             "  who runs what, anonymised: curl -H 'Authorization: Bearer {}' {}/api/v1/assets/products",
             u.api_token, creds.base_url

@@ -27,6 +27,27 @@ pub struct DemoCredentials {
     pub base_url: String,
     /// The members.
     pub members: Vec<DemoMember>,
+    /// Partner councils and ISACs (federation): outside the council, each pulls what
+    /// its agreement lets out over TAXII with its token.
+    #[serde(default)]
+    pub partners: Vec<DemoPartner>,
+}
+
+/// One demo partner.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct DemoPartner {
+    /// Member id (name it in an item's `scope.members`).
+    pub id: String,
+    /// Real (invented) name.
+    pub name: String,
+    /// Pseudonym.
+    pub pseudonym: String,
+    /// Sector id.
+    pub sector: String,
+    /// What may flow to it.
+    pub agreement: tsunagu_core::federation::Agreement,
+    /// Its user.
+    pub users: Vec<DemoUser>,
 }
 
 /// One demo member.
@@ -370,9 +391,11 @@ pub async fn populate(store: &Store, base_url: &str) -> ApiResult<DemoCredential
     crate::demo_governance::populate(store, &founded, &sharers).await?;
     crate::demo_observations::populate(store, &founded, &sharers).await?;
     crate::demo_clearance::populate(store, &founded, &sharers).await?;
+    let partners = crate::demo_partners::populate(store, &founded, &sharers).await?;
     Ok(DemoCredentials {
         base_url: base_url.to_owned(),
         members,
+        partners,
     })
 }
 

@@ -2453,6 +2453,7 @@ mod tests {
                 confidential_opt_out: false,
                 status: MemberStatus::Active,
                 created_at: OffsetDateTime::UNIX_EPOCH,
+                agreement: None,
             })
             .collect()
     }

@@ -16,6 +16,7 @@ pub mod demo_governance;
 pub mod demo_incidents;
 pub mod demo_items;
 pub mod demo_observations;
+mod demo_partners;
 pub mod error;
 pub mod extract;
 pub mod feeds;

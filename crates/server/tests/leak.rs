@@ -33,6 +33,11 @@
 //! among them): the uncleared one must never receive a byte of a cleared item, not
 //! even its title, and the cleared one must receive what its member may see.
 //!
+//! So do partners (M7.2): the demo's two partners are crawled through everything their
+//! tokens open (items, the STIX export, TAXII) and must see exactly the planted items
+//! whose scope names partners and that their agreements allow, masked as for class 2;
+//! every other endpoint must refuse them, and the portal must not let them in.
+//!
 //! So do the interchange formats (M7.1): each member's STIX export, every page of its
 //! TAXII collections and manifests, objects by id, and its MISP feed. There a secret
 //! may sit inside a longer text, so secrets are matched as tokens (not followed by a
@@ -64,6 +69,8 @@ struct M {
     password: String,
     /// The crawling user holds the clearance the cleared planted items require.
     cleared: bool,
+    /// A partner's sharing agreement (federation); `None` for the council's members.
+    agreement: Option<Value>,
 }
 
 /// A planted item and what it carries.
@@ -237,6 +244,9 @@ fn may_see(item: &Planted, m: &M) -> Option<bool> {
     if m.id == item.provider || m.roles.contains("coordinator") {
         return Some(true);
     }
+    if let Some(agreement) = &m.agreement {
+        return partner_sees(item, m, agreement).then_some(false);
+    }
     if !in_scope(&item.scope, &item.provider_sector, m) {
         return None;
     }
@@ -255,6 +265,32 @@ fn may_see(item: &Planted, m: &M) -> Option<bool> {
             && item.confidence == "confirmed")
             .then_some(false),
     }
+}
+
+/// The federation rule, restated (M7.2): a partner sees an item when the provider put
+/// partners in its scope (the class or the partner by name) and its agreement allows
+/// it: one of the agreed audience classes, at most the agreed TLP (never RED), and an
+/// agreed sector (the provider's or the victim's; every planted victim is in
+/// electricity). It is never in the task force, so never sees unconfirmed items, and
+/// sees what class 2 sees.
+fn partner_sees(item: &Planted, m: &M, agreement: &Value) -> bool {
+    const TLP: [&str; 5] = ["clear", "green", "amber", "amber+strict", "red"];
+    let rank = |t: &str| TLP.iter().position(|x| *x == t).unwrap();
+    let classes = set(&item.scope["classes"]);
+    let scope_sectors = set(&item.scope["sectors"]);
+    let reached = !set(&item.scope["excluded"]).contains(&m.id)
+        && (set(&item.scope["members"]).contains(&m.id)
+            || (classes.contains("partner")
+                && (scope_sectors.is_empty() || scope_sectors.contains(&m.sector))));
+    let sectors = set(&agreement["sectors"]);
+    reached
+        && item.confidence != "unconfirmed"
+        && item.tlp != "red"
+        && rank(item.tlp) <= rank(agreement["max_tlp"].as_str().unwrap())
+        && !classes.is_disjoint(&set(&agreement["classes"]))
+        && (sectors.is_empty()
+            || sectors.contains(&item.provider_sector)
+            || sectors.contains("electricity"))
 }
 
 async fn members(app: &TestApp, creds: &demo::DemoCredentials, coordinator: &str) -> Vec<M> {
@@ -282,8 +318,23 @@ async fn members(app: &TestApp, creds: &demo::DemoCredentials, coordinator: &str
                 login: c.users[0].login.clone(),
                 password: c.users[0].password.clone(),
                 cleared: false,
+                agreement: None,
             }
         })
+        .chain(creds.partners.iter().map(|p| M {
+            id: p.id.clone(),
+            class: "partner".to_owned(),
+            roles: BTreeSet::new(),
+            sector: p.sector.clone(),
+            regulator_of: BTreeSet::new(),
+            in_tf: false,
+            opt_out: false,
+            token: p.users[0].api_token.clone(),
+            login: p.users[0].login.clone(),
+            password: p.users[0].password.clone(),
+            cleared: false,
+            agreement: Some(serde_json::to_value(&p.agreement).unwrap()),
+        }))
         .collect()
 }
 
@@ -396,6 +447,12 @@ impl Portal {
     }
 
     async fn login(app: &TestApp, login: &str, password: &str) -> Self {
+        let (p, s, body) = Self::attempt(app, login, password).await;
+        assert_eq!(s, 303, "portal login of {login}: {body}");
+        p
+    }
+
+    async fn attempt(app: &TestApp, login: &str, password: &str) -> (Self, u16, String) {
         let mut p = Self {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -416,8 +473,7 @@ impl Portal {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
         let (s, body) = p.request(req).await;
-        assert_eq!(s, 303, "portal login of {login}: {body}");
-        p
+        (p, s, body)
     }
 }
 
@@ -509,6 +565,9 @@ async fn crawl(
     incident_ids: &[String],
     containers: &BTreeMap<usize, String>,
 ) -> (String, String, String, Vec<(&'static str, String)>) {
+    if m.agreement.is_some() {
+        return crawl_partner(app, m, planted, consultations, incident_ids, containers).await;
+    }
     let mut items = String::new();
     let mut consulted = String::new();
     let mut all = String::new();
@@ -654,6 +713,134 @@ async fn crawl(
     (items, consulted, all, feeds)
 }
 
+/// What a partner receives (federation, M7.2): its token reads items, the STIX export
+/// and TAXII; everything else of the council's business answers 403, and its user
+/// cannot log in to the portal. The same tuple as [`crawl`].
+async fn crawl_partner(
+    app: &TestApp,
+    m: &M,
+    planted: &[Planted],
+    consultations: &[PlantedConsultation],
+    incident_ids: &[String],
+    containers: &BTreeMap<usize, String>,
+) -> (String, String, String, Vec<(&'static str, String)>) {
+    assert!(
+        planted.iter().any(|p| may_see(p, m).is_some()),
+        "partner {} is meant to see some planted items",
+        m.id
+    );
+    let mut items = String::new();
+    let (s, page) = app.get("/api/v1/items?limit=200", &m.token).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(
+        page["next_cursor"].is_null(),
+        "a partner's view fits a page"
+    );
+    items.push_str(&page.to_string());
+    for p in planted {
+        let (s, v) = app.get(&format!("/api/v1/items/{}", p.id), &m.token).await;
+        assert_eq!(
+            s == 200,
+            may_see(p, m).is_some(),
+            "partner {} on item {} ({:?}): {v}",
+            m.id,
+            p.n,
+            p.scope
+        );
+        items.push_str(&v.to_string());
+        let (s, v) = app
+            .get(
+                &format!("/api/v1/items?indicator=leak-{}.example.org", p.n),
+                &m.token,
+            )
+            .await;
+        assert_eq!(s, 200);
+        items.push_str(&v.to_string());
+    }
+    let (s, stix) = get_text(app, "/api/v1/export/stix", &m.token).await;
+    assert_eq!(s, 200);
+    let mut taxii = String::new();
+    for coll in ["all", "task-force", "countermeasures"] {
+        for what in ["objects", "manifest"] {
+            let (s, body) = get_text(
+                app,
+                &format!("/taxii2/root/collections/{coll}/{what}/?limit=1000"),
+                &m.token,
+            )
+            .await;
+            assert_eq!(s, 200, "{coll}/{what}: {body}");
+            taxii.push_str(&body);
+        }
+    }
+    for p in planted {
+        let (s, body) = get_text(
+            app,
+            &format!("/taxii2/root/collections/all/objects/{}/", containers[&p.n]),
+            &m.token,
+        )
+        .await;
+        assert_eq!(
+            s == 200,
+            may_see(p, m).is_some(),
+            "partner on container {}",
+            p.n
+        );
+        taxii.push_str(&body);
+    }
+    items.push_str(&stix);
+    items.push_str(&taxii);
+    // Nothing else: every other endpoint refuses the partner's token.
+    let mut all = items.clone();
+    let mut refused: Vec<String> = [
+        "/api/v1/members",
+        "/api/v1/alerts",
+        "/api/v1/consultations",
+        "/api/v1/feedback/owed",
+        "/api/v1/kev",
+        "/api/v1/assets",
+        "/api/v1/incidents",
+        "/api/v1/constituency",
+        "/api/v1/observations/hits",
+        "/api/v1/observations/trends",
+        "/api/v1/audit",
+        "/api/v1/clearances",
+        "/api/v1/partners",
+        "/feeds/blocklist.txt",
+        "/misp/feed/manifest.json",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    refused.extend(
+        planted
+            .iter()
+            .map(|p| format!("/api/v1/items/{}/revisions", p.id)),
+    );
+    refused.extend(
+        consultations
+            .iter()
+            .map(|c| format!("/api/v1/consultations/{}", c.id)),
+    );
+    refused.extend(
+        incident_ids
+            .iter()
+            .map(|i| format!("/api/v1/incidents/{i}")),
+    );
+    for path in &refused {
+        let (s, body) = get_text(app, path, &m.token).await;
+        assert_eq!(s, 403, "partner on {path}: {body}");
+        all.push_str(&body);
+    }
+    let (_, s, body) = Portal::attempt(app, &m.login, &m.password).await;
+    assert_eq!(s, 401, "a partner does not log in to the portal: {body}");
+    all.push_str(&body);
+    (
+        items,
+        String::new(),
+        all,
+        vec![("stix", stix), ("taxii", taxii)],
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_member_ever_receives_a_secret_it_may_not_see() {
     let app = TestApp::spawn(Db::Sqlite).await.unwrap();
@@ -779,6 +966,25 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             "green",
             json!({"classes": ["class1", "class2"], "excluded": [c1]}),
         ),
+        // Federation (M7.2): partners in the scope, capped by each one's agreement.
+        (
+            "threat_information",
+            "confirmed",
+            "green",
+            json!({"classes": ["class1", "class2", "general", "partner"]}),
+        ),
+        (
+            "analysis",
+            "probable",
+            "amber",
+            json!({"classes": ["class2", "partner"]}),
+        ),
+        (
+            "countermeasure",
+            "confirmed",
+            "clear",
+            json!({"classes": ["general", "partner"], "sectors": ["other", "electricity"]}),
+        ),
     ];
     let mut planted = Vec::new();
     for ((pid, ptoken), psector, k) in &providers {
@@ -825,6 +1031,7 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             login: format!("leak-{}", &pid[pid.len() - 8..]),
             password: "leak test password".to_owned(),
             cleared: false,
+            agreement: None,
         });
     }
     // Items that require clearance (M2.8), shared by the first provider's user, which
@@ -1260,7 +1467,8 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
         }
         checked += 1;
     }
-    assert_eq!(checked, creds.members.len() + 3 + 6);
+    assert_eq!(checked, creds.members.len() + 3 + 6 + creds.partners.len());
+    assert_eq!(creds.partners.len(), 2, "the demo's partners are crawled");
     // The first provider is crawled twice (cleared and uncleared): both see its asset.
     assert_eq!(planted_alerts, 4);
     std::sync::Arc::try_unwrap(app).ok().unwrap().finish().await;

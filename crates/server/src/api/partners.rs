@@ -22,6 +22,7 @@ use crate::bootstrap::{Founding, found_member, found_user, random_password};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Auth};
 use crate::{AppState, audit_by};
+use tsunagu_store::Tx;
 
 /// A partner to register.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -78,6 +79,38 @@ fn info(m: Member) -> PartnerInfo {
     }
 }
 
+/// Inserts a partner with its agreement and its one user, with a token; returns the
+/// partner and the token secret. Shared by the API and the demo.
+///
+/// # Errors
+/// On database failure, a duplicate name or a taken login.
+pub(crate) async fn insert_partner(
+    tx: &mut Tx,
+    name: String,
+    sector: Sector,
+    login: &str,
+    agreement: Agreement,
+    password_hash: &str,
+) -> ApiResult<(Member, String)> {
+    let mut m = found_member(
+        tx,
+        Founding {
+            name,
+            class: MemberClass::Partner,
+            roles: BTreeSet::new(),
+            sector,
+            category: "partner".into(),
+            foreign_affiliated: false,
+            regulator_of: BTreeSet::new(),
+        },
+    )
+    .await?;
+    m.agreement = Some(agreement);
+    tx.update_member(&m).await?;
+    let (_, token) = found_user(tx, m.id, login, UserRole::Admin, password_hash).await?;
+    Ok((m, token))
+}
+
 fn ensure_coordinator(v: &Viewer) -> ApiResult<()> {
     v.ensure_can_act()?;
     if v.member.has_role(SpecialRole::Coordinator) {
@@ -105,22 +138,8 @@ pub async fn register(
     let password = random_password();
     let hash = crate::auth::hash_password(password.clone()).await?;
     let mut tx = state.store.begin().await?;
-    let mut m = found_member(
-        &mut tx,
-        Founding {
-            name,
-            class: MemberClass::Partner,
-            roles: BTreeSet::new(),
-            sector: form.sector,
-            category: "partner".into(),
-            foreign_affiliated: false,
-            regulator_of: BTreeSet::new(),
-        },
-    )
-    .await?;
-    m.agreement = Some(form.agreement);
-    tx.update_member(&m).await?;
-    let (_, api_token) = found_user(&mut tx, m.id, &login, UserRole::Admin, &hash).await?;
+    let (m, api_token) =
+        insert_partner(&mut tx, name, form.sector, &login, form.agreement, &hash).await?;
     tx.audit(&audit_by(
         Some(&v),
         "partner.register",
@@ -185,7 +204,7 @@ pub async fn set_agreement(
         .member(id)
         .await?
         .filter(|m| m.class == MemberClass::Partner)
-        .ok_or_else(|| ApiError::NotFound)?;
+        .ok_or(ApiError::NotFound)?;
     let before = m.agreement.replace(agreement);
     tx.update_member(&m).await?;
     tx.audit(&audit_by(
