@@ -806,6 +806,65 @@ fn row(class_or_role: &str, label: &str, reached: usize, of: usize) -> String {
     )
 }
 
+/// The share form's partner box (federation): the preview counts the partners the item
+/// would reach within their agreements, and sharing puts `partner` in the scope, so the
+/// partner's own view holds the item.
+async fn partners_in_the_share_form(app: &TestApp) {
+    let k = cast(app).await;
+    let (s, partner) = app
+        .post(
+            "/api/v1/partners",
+            Some(&k.c.coordinator),
+            json!({"name": "Denryoku ISAC", "sector": "electricity", "login": "isac-portal",
+                   "agreement": {"classes": ["class2"], "max_tlp": "amber"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{partner}");
+    let partner_token = partner["api_token"].as_str().unwrap();
+    let mut provider = Browser::new(app);
+    provider.login(&k.provider, MEMBER_PASSWORD).await;
+    let page = provider.get("/portal/items/new").await;
+    assert!(
+        page.body.contains("name=\"class.partner\""),
+        "the partner box"
+    );
+    let token = page.csrf();
+    let mut form = item_form(&token, "Shared with the ISAC", true);
+    form.push(("class.partner", "1"));
+    let p = provider.post("/portal/items/preview", &form).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body
+            .contains(&row("data-class=\"partner\"", "連携先", 1, 1)),
+        "{}",
+        p.body
+    );
+    let p = provider.post("/portal/items", &form).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let id = p
+        .location()
+        .trim_start_matches("/portal/items/")
+        .trim_end_matches("?ok=shared")
+        .to_owned();
+    let (s, v) = app.get(&format!("/api/v1/items/{id}"), partner_token).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["victim"]["name"].is_null(), "masked: {v}");
+    // Without the box, the same item stays home.
+    let p = provider
+        .post("/portal/items", &item_form(&token, "Kept at home", true))
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let home = p
+        .location()
+        .trim_start_matches("/portal/items/")
+        .trim_end_matches("?ok=shared")
+        .to_owned();
+    let (s, _) = app
+        .get(&format!("/api/v1/items/{home}"), partner_token)
+        .await;
+    assert_eq!(s, 404);
+}
+
 async fn submit_preview_view_and_feedback(app: &TestApp) {
     let k = cast(app).await;
     let mut provider = Browser::new(app);
@@ -2655,6 +2714,7 @@ on_both_backends!(
     sessions_end,
     the_language_switch_is_remembered,
     submit_preview_view_and_feedback,
+    partners_in_the_share_form,
     alerts_ack_and_progress,
     static_css_and_consultations,
     constituency_and_observations,
