@@ -205,6 +205,21 @@ const PALETTE: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
 
+/// The start of a standalone SVG chart `w` by `h` on white: its accessible name and
+/// title, and the title drawn at (`x`, `y`).
+fn svg_open(w: i64, h: i64, title: &str, x: i64, y: i64) -> String {
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"12\">\
+         <title>{t}</title><rect width=\"{w}\" height=\"{h}\" fill=\"#fff\"/>\
+         <text x=\"{x}\" y=\"{y}\" font-size=\"15\" font-weight=\"bold\">{t}</text>",
+        t = xml(title)
+    );
+    b
+}
+
 /// A line chart of `series` over `days` as a standalone SVG document, with axes, the
 /// first and last day, the maximum, and a legend.
 #[must_use]
@@ -226,15 +241,7 @@ pub fn line_chart(title: &str, days: &[String], series: &[Series]) -> String {
     let steps = i64::try_from(days.len().saturating_sub(1))
         .unwrap_or(0)
         .max(1);
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
-         role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"12\">\
-         <title>{t}</title><rect width=\"{W}\" height=\"{H}\" fill=\"#fff\"/>\
-         <text x=\"{LEFT}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{t}</text>",
-        t = xml(title)
-    );
+    let mut b = svg_open(W, H, title, LEFT, 24);
     let _ = write!(
         b,
         "<line x1=\"{LEFT}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#333\"/>\
@@ -319,15 +326,7 @@ pub fn bar_chart(title: &str, bars: &[(String, i64)], of: Option<i64>) -> String
     let scale = of
         .unwrap_or_else(|| bars.iter().map(|(_, v)| *v).max().unwrap_or(0))
         .max(1);
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\" \
-         role=\"img\" aria-label=\"{t}\" font-family=\"sans-serif\" font-size=\"12\">\
-         <title>{t}</title><rect width=\"{W}\" height=\"{h}\" fill=\"#fff\"/>\
-         <text x=\"8\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{t}</text>",
-        t = xml(title)
-    );
+    let mut b = svg_open(W, h, title, 8, 22);
     for (k, (label, value)) in bars.iter().enumerate() {
         let k = i64::try_from(k).unwrap_or(0);
         let y = TOP + k * ROW;

@@ -60,16 +60,9 @@ async fn interchange(app: &TestApp, token: &str) -> String {
         "/taxii2/root/collections/all/objects/?limit=1000",
         "/api/v1/export/stix",
     ] {
-        let resp = app
-            .client
-            .get(app.url(path))
-            .bearer_auth(token)
-            .header("accept", "application/taxii+json;version=2.1")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "{path}");
-        out.push_str(&resp.text().await.unwrap());
+        let (s, body) = app.get_text(path, token).await;
+        assert_eq!(s, 200, "{path}: {body}");
+        out.push_str(&body);
     }
     out
 }

@@ -118,19 +118,6 @@ fn occurs(hay: &str, needle: &str) -> bool {
     memchr::memmem::find(hay.as_bytes(), needle.as_bytes()).is_some()
 }
 
-/// A GET with a bearer token, any status, the body as text.
-async fn get_text(app: &TestApp, path: &str, token: &str) -> (u16, String) {
-    let resp = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .header("accept", "application/taxii+json;version=2.1")
-        .send()
-        .await
-        .unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
 /// What a member receives through STIX, TAXII and MISP, per format.
 async fn feeds(
     app: &TestApp,
@@ -138,7 +125,7 @@ async fn feeds(
     planted: &[Planted],
     containers: &BTreeMap<usize, String>,
 ) -> Vec<(&'static str, String)> {
-    let (s, stix) = get_text(app, "/api/v1/export/stix", &m.token).await;
+    let (s, stix) = app.get_text("/api/v1/export/stix", &m.token).await;
     assert_eq!(s, 200);
     let mut taxii = String::new();
     for coll in ["all", "task-force", "countermeasures"] {
@@ -149,7 +136,7 @@ async fn feeds(
                 if let Some(n) = &next {
                     path.push_str(&format!("&next={n}"));
                 }
-                let (s, body) = get_text(app, &path, &m.token).await;
+                let (s, body) = app.get_text(&path, &m.token).await;
                 assert_eq!(s, 200, "{path}: {body}");
                 let v: Value = serde_json::from_str(&body).unwrap();
                 taxii.push_str(&body);
@@ -170,12 +157,12 @@ async fn feeds(
             continue;
         }
         let id = &containers[&p.n];
-        let (s, body) = get_text(
-            app,
-            &format!("/taxii2/root/collections/all/objects/{id}/"),
-            &m.token,
-        )
-        .await;
+        let (s, body) = app
+            .get_text(
+                &format!("/taxii2/root/collections/all/objects/{id}/"),
+                &m.token,
+            )
+            .await;
         assert_eq!(
             s == 200,
             sees,
@@ -189,12 +176,14 @@ async fn feeds(
     }
     let mut misp = String::new();
     for file in ["manifest.json", "hashes.csv"] {
-        let (s, body) = get_text(app, &format!("/misp/feed/{file}"), &m.token).await;
+        let (s, body) = app.get_text(&format!("/misp/feed/{file}"), &m.token).await;
         assert_eq!(s, 200);
         misp.push_str(&body);
     }
     for p in planted {
-        let (s, body) = get_text(app, &format!("/misp/feed/{}.json", p.id), &m.token).await;
+        let (s, body) = app
+            .get_text(&format!("/misp/feed/{}.json", p.id), &m.token)
+            .await;
         assert_eq!(
             s == 200,
             may_see(p, m).is_some(),
@@ -757,28 +746,28 @@ async fn crawl_partner(
         assert_eq!(s, 200);
         items.push_str(&v.to_string());
     }
-    let (s, stix) = get_text(app, "/api/v1/export/stix", &m.token).await;
+    let (s, stix) = app.get_text("/api/v1/export/stix", &m.token).await;
     assert_eq!(s, 200);
     let mut taxii = String::new();
     for coll in ["all", "task-force", "countermeasures"] {
         for what in ["objects", "manifest"] {
-            let (s, body) = get_text(
-                app,
-                &format!("/taxii2/root/collections/{coll}/{what}/?limit=1000"),
-                &m.token,
-            )
-            .await;
+            let (s, body) = app
+                .get_text(
+                    &format!("/taxii2/root/collections/{coll}/{what}/?limit=1000"),
+                    &m.token,
+                )
+                .await;
             assert_eq!(s, 200, "{coll}/{what}: {body}");
             taxii.push_str(&body);
         }
     }
     for p in planted {
-        let (s, body) = get_text(
-            app,
-            &format!("/taxii2/root/collections/all/objects/{}/", containers[&p.n]),
-            &m.token,
-        )
-        .await;
+        let (s, body) = app
+            .get_text(
+                &format!("/taxii2/root/collections/all/objects/{}/", containers[&p.n]),
+                &m.token,
+            )
+            .await;
         assert_eq!(
             s == 200,
             may_see(p, m).is_some(),
@@ -826,7 +815,7 @@ async fn crawl_partner(
             .map(|i| format!("/api/v1/incidents/{i}")),
     );
     for path in &refused {
-        let (s, body) = get_text(app, path, &m.token).await;
+        let (s, body) = app.get_text(path, &m.token).await;
         assert_eq!(s, 403, "partner on {path}: {body}");
         all.push_str(&body);
     }
@@ -1279,12 +1268,12 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
     // The council's container id of each planted item, from the coordinator's TAXII
     // view (the coordinator provided none of them, so it sees the council's ids).
     let mut containers = BTreeMap::new();
-    let (s, body) = get_text(
-        &app,
-        "/taxii2/root/collections/all/objects/?limit=1000&match[type]=report,grouping",
-        &coordinator,
-    )
-    .await;
+    let (s, body) = app
+        .get_text(
+            "/taxii2/root/collections/all/objects/?limit=1000&match[type]=report,grouping",
+            &coordinator,
+        )
+        .await;
     assert_eq!(s, 200);
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_ne!(v["more"], true, "all containers on one page");

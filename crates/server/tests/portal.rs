@@ -1069,6 +1069,12 @@ async fn submit_preview_view_and_feedback(app: &TestApp) {
         !dash.body.contains(&format!("/portal/items/{id}")),
         "no longer owed"
     );
+    // The 30-day chart counts the one item shared with it today, and no alert.
+    let chart = &dash.body[dash.body.find("id=\"activity-chart\"").expect("the chart")..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert!(chart.contains(">共有された情報 (1)</text>"), "{chart}");
+    assert!(chart.contains(">受け取った警報 (0)</text>"), "{chart}");
+    assert_eq!(chart.matches("<polyline").count(), 2, "{chart}");
     let page = c2.get(&format!("/portal/items/{id}")).await;
     assert!(page.body.contains("あなたの組織の回答"));
     let tally = provider.get(&format!("/portal/items/{id}")).await;

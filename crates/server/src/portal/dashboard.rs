@@ -1,14 +1,19 @@
 //! `/portal/`: what needs the user now — alerts not yet acknowledged, items owed
 //! feedback, the member's consultations and its standing in the ledger — each from
-//! the API handler that serves the same thing.
+//! the API handler that serves the same thing, and a chart of the items and alerts it
+//! received over the last 30 days.
 
 use axum::Json;
 use axum::extract::State;
-use maud::html;
-use tsunagu_core::alert::AlertStatus;
+use maud::{Markup, PreEscaped, html};
+use time::{Date, Duration, OffsetDateTime};
+use tsunagu_core::alert::{AlertStatus, AlertView};
 use tsunagu_core::consultation::ConsultationStatus;
+use tsunagu_core::trends::{Series, line_chart};
+use tsunagu_core::view::view;
+use tsunagu_store::ItemQuery;
 
-use super::i18n::jst;
+use super::i18n::{JST, jst};
 use super::layout;
 use super::{PortalResult, Session};
 use crate::AppState;
@@ -27,10 +32,11 @@ pub async fn page(State(state): State<AppState>, s: Session) -> PortalResult {
         auth(),
         ApiQuery(AlertQuery {
             cursor: None,
-            limit: Some(50),
+            limit: Some(200),
         }),
     )
     .await?;
+    let chart = activity(state, s, &alerts.alerts).await?;
     let mut unacked = Vec::new();
     for a in alerts.alerts {
         if a.status != AlertStatus::Active {
@@ -114,6 +120,10 @@ pub async fn page(State(state): State<AppState>, s: Session) -> PortalResult {
                 p.muted { (mine.len()) " " (lang.t("all_consultations")) }
                 p { a href="/portal/consultations" { (lang.t("nav_consultations")) } }
             }
+            section.card.wide aria-labelledby="h-activity" {
+                h2 #h-activity { (lang.t("activity_title")) }
+                figure.chart #activity-chart { (chart) }
+            }
             section.card aria-labelledby="h-ledger" {
                 h2 #h-ledger { (lang.t("ledger_title")) }
                 dl.pairs {
@@ -133,6 +143,65 @@ pub async fn page(State(state): State<AppState>, s: Session) -> PortalResult {
         }
     };
     Ok(layout::page(s, "/portal/", lang.t("dashboard_title"), body))
+}
+
+/// Days the activity chart covers, today (JST) included.
+const ACTIVITY_DAYS: i64 = 30;
+
+/// The items the user may see and the alerts it received, per day (JST) over the last
+/// [`ACTIVITY_DAYS`], as a server-drawn line chart: counts only, each item through
+/// the policy view.
+async fn activity(state: &AppState, s: &Session, alerts: &[AlertView]) -> PortalResult<Markup> {
+    let lang = s.lang;
+    let today = OffsetDateTime::now_utc().to_offset(JST).date();
+    let first = today - Duration::days(ACTIVITY_DAYS - 1);
+    let days: Vec<Date> = (0..ACTIVITY_DAYS)
+        .map(|d| first + Duration::days(d))
+        .collect();
+    let slot = |t: OffsetDateTime| {
+        let d = t.to_offset(JST).date();
+        (d >= first && d <= today).then(|| usize::try_from((d - first).whole_days()).unwrap_or(0))
+    };
+    let query = ItemQuery {
+        since: Some(
+            first
+                .midnight()
+                .assume_offset(JST)
+                .to_offset(time::UtcOffset::UTC),
+        ),
+        ..ItemQuery::default()
+    };
+    let mut items = vec![0_i64; days.len()];
+    for stored in state.store.search_items(&query, None, 10_000).await? {
+        if view(&stored.item, &s.viewer).is_some()
+            && let Some(i) = slot(stored.item.created_at)
+        {
+            items[i] += 1;
+        }
+    }
+    let mut received = vec![0_i64; days.len()];
+    for a in alerts {
+        if let Some(i) = slot(a.created_at) {
+            received[i] += 1;
+        }
+    }
+    let series = [
+        (lang.t("activity_items"), items),
+        (lang.t("activity_alerts"), received),
+    ]
+    .into_iter()
+    .map(|(name, values)| Series {
+        name: name.to_owned(),
+        total: values.iter().sum(),
+        values,
+    })
+    .collect::<Vec<_>>();
+    let labels: Vec<String> = days.iter().map(ToString::to_string).collect();
+    Ok(PreEscaped(line_chart(
+        lang.t("activity_title"),
+        &labels,
+        &series,
+    )))
 }
 
 /// Shows a feedback deadline in JST.

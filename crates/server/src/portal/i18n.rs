@@ -971,6 +971,9 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "class2" => ("第二類", "Class 2"),
         "general" => ("一般", "General"),
         "partner" => ("連携先", "Partner"),
+        "activity_title" => ("過去30日の情報と警報", "Items and alerts, last 30 days"),
+        "activity_items" => ("共有された情報", "Items shared with you"),
+        "activity_alerts" => ("受け取った警報", "Alerts received"),
         "scope_partners" => ("連携先への提供", "Partners"),
         "share_with_partners" => (
             "連携先（他の協議会・ISAC・海外の連携機関）にも提供する",

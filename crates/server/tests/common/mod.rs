@@ -138,6 +138,20 @@ impl TestApp {
         self.call("GET", path, Some(token), None).await
     }
 
+    /// A GET with a bearer token accepting TAXII 2.1 (other endpoints ignore the
+    /// header): the status and the body as text.
+    pub async fn get_text(&self, path: &str, token: &str) -> (u16, String) {
+        let resp = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .header("accept", "application/taxii+json;version=2.1")
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         self.call("POST", path, token, Some(body)).await
     }
