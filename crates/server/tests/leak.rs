@@ -535,6 +535,7 @@ async fn portal_pages(
         "/portal/members",
         "/portal/clearances",
         "/portal/settings/users",
+        "/portal/partners",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);

@@ -2463,6 +2463,76 @@ async fn member_administration(app: &TestApp) {
 /// The clearance page: the coordinator grants by login through the form (refusals shown
 /// in the form, nothing stored), the holder and its member's admin see the grant, a
 /// colleague sees nothing, and the coordinator revokes it with a reason.
+/// `/portal/partners`: the coordinator registers a partner (a refused agreement is named
+/// in the form, nothing stored) and sees its credentials once; the token reads items and
+/// nothing else; a class-2 member may not open the page.
+async fn partner_page(app: &TestApp) {
+    let c = council(app).await;
+    let (m, _) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let mut member = Browser::new(app);
+    member.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    assert_eq!(member.get("/portal/partners").await.status, 403);
+    assert!(
+        !member
+            .get("/portal/")
+            .await
+            .body
+            .contains("/portal/partners")
+    );
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let page = co.get("/portal/partners").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/portal/partners\" aria-current=\"page\"")
+    );
+    assert!(page.body.contains("id=\"register-partner\""));
+    let t = page.csrf();
+    let mut form = vec![
+        ("_csrf", t.as_str()),
+        ("name", "Denryoku ISAC"),
+        ("sector", "electricity"),
+        ("login", "isac-from-portal"),
+        ("max_tlp", "amber"),
+        ("sector.gas", "1"),
+    ];
+    // No audience class: refused, named, nothing stored.
+    let p = co.post("/portal/partners", &form).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"partner-error\""), "{}", p.body);
+    assert!(p.body.contains("agreement.classes"), "{}", p.body);
+    assert!(
+        p.body.contains("value=\"isac-from-portal\""),
+        "the values are kept"
+    );
+    let (_, listed) = app.get("/api/v1/partners", &c.coordinator).await;
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+    form.push(("class.class2", "1"));
+    let p = co.post("/portal/partners", &form).await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    let creds = &p.body[p
+        .body
+        .find("id=\"partner-credentials\"")
+        .expect("the credentials")..];
+    let at = creds.find("<code class=\"secret\">").unwrap() + 21;
+    let token = &creds[at..at + creds[at..].find('<').unwrap()];
+    let (s, _) = app.get("/api/v1/items", token).await;
+    assert_eq!(s, 200);
+    let (s, _) = app.get("/api/v1/members", token).await;
+    assert_eq!(s, 403);
+    let page = co.get("/portal/partners").await;
+    assert!(page.body.contains("Denryoku ISAC"), "{}", page.body);
+    assert!(page.body.contains("TLP:AMBER"));
+    assert!(!page.body.contains(token), "the token is shown once");
+    let (_, listed) = app.get("/api/v1/partners", &c.coordinator).await;
+    assert_eq!(
+        listed[0]["agreement"]["sectors"],
+        json!(["gas"]),
+        "{listed}"
+    );
+}
+
 async fn clearance_page(app: &TestApp) {
     let c = council(app).await;
     let (m, token) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
@@ -2715,6 +2785,7 @@ async fn user_administration(app: &TestApp) {
 on_both_backends!(
     user_administration,
     clearance_page,
+    partner_page,
     login_with_and_without_totp,
     forms_need_the_csrf_token,
     sessions_end,

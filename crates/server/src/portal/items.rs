@@ -590,7 +590,8 @@ fn text_area(name: &str, label: &str, f: &FormData, rows: u32, help: Option<&str
     }
 }
 
-fn checkbox(name: &str, label: &str, f: &FormData) -> Markup {
+/// A labelled checkbox, checked as the form was sent.
+pub(super) fn checkbox(name: &str, label: &str, f: &FormData) -> Markup {
     let id = name.replace('.', "-");
     html! {
         span.check {

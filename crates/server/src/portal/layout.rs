@@ -117,6 +117,9 @@ pub fn page(s: &Session, here: &str, title: &str, body: Markup) -> Response {
                             @if super::clearances::sees_page(s) {
                                 li { a href="/portal/clearances" aria-current=[is_current("/portal/clearances", here).then_some("page")] { (lang.t("nav_clearances")) } }
                             }
+                            @if super::partners::sees_page(s) {
+                                li { a href="/portal/partners" aria-current=[is_current("/portal/partners", here).then_some("page")] { (lang.t("nav_partners")) } }
+                            }
                             @if super::audit::is_coordinator(s) {
                                 li { a href="/portal/audit" aria-current=[is_current("/portal/audit", here).then_some("page")] { (lang.t("nav_audit")) } }
                             }

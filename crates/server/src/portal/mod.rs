@@ -22,6 +22,7 @@ pub mod kev;
 pub mod layout;
 pub mod members;
 pub mod observations;
+pub mod partners;
 pub mod session;
 pub mod settings;
 pub mod tokens;
@@ -169,6 +170,10 @@ pub fn router() -> Router<AppState> {
             get(clearances::page).post(clearances::grant),
         )
         .route("/portal/clearances/{id}/revoke", post(clearances::revoke))
+        .route(
+            "/portal/partners",
+            get(partners::page).post(partners::register),
+        )
         .route("/portal/members", get(members::page))
         .route(
             "/portal/members/applications/{id}/approve",
