@@ -34,6 +34,9 @@ impl MemberClass {
     /// Partners are left out on purpose: nothing reaches them unless named.
     pub const ALL: [Self; 3] = [Self::Class1, Self::Class2, Self::General];
 
+    /// Every class a scope may name: the council's own, then partners.
+    pub const WITH_PARTNERS: [Self; 4] = [Self::Class1, Self::Class2, Self::General, Self::Partner];
+
     /// The stable identifier used in the API and the database.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -48,10 +51,7 @@ impl MemberClass {
     /// Parses [`MemberClass::as_str`] back.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .chain([Self::Partner])
-            .find(|c| c.as_str() == s)
+        Self::WITH_PARTNERS.into_iter().find(|c| c.as_str() == s)
     }
 }
 

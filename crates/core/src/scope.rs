@@ -267,12 +267,7 @@ pub(crate) mod tests {
     /// A random scope whose named and excluded members are drawn from `ids`.
     pub(crate) fn arb_scope(ids: Vec<MemberId>) -> impl Strategy<Value = Scope> {
         (
-            arb_subset(
-                MemberClass::ALL
-                    .into_iter()
-                    .chain([MemberClass::Partner])
-                    .collect(),
-            ),
+            arb_subset(MemberClass::WITH_PARTNERS.to_vec()),
             prop_oneof![Just(BTreeSet::new()), arb_subset(SECTORS.to_vec())],
             arb_subset(ids.clone()),
             prop_oneof![Just(BTreeSet::new()), arb_subset(ids)],

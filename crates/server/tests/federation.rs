@@ -202,6 +202,15 @@ async fn partners_receive_only_what_scope_and_agreement_allow(app: &TestApp) {
             assert!(v["victim"]["damage_details"].is_null(), "{v}");
         }
     }
+    // The provider learns how many partners received its item, never which: both
+    // listed item 0, the ISAC alone item 1, nobody item 2.
+    for (i, partners) in [(0, 2), (1, 1), (2, 0)] {
+        let (s, reads) = app
+            .get(&format!("/api/v1/items/{}/reads", ids[i]), &vendor)
+            .await;
+        assert_eq!(s, 200, "{reads}");
+        assert_eq!(reads["partners"], partners, "item {i}: {reads}");
+    }
     let bytes = interchange(app, &isac).await;
     for (i, _) in ids.iter().enumerate() {
         assert_eq!(

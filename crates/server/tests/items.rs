@@ -644,7 +644,10 @@ async fn revisions_reads_and_retraction(app: &TestApp) {
     app.get("/api/v1/items", &f.foreign.1).await;
     let (s, reads) = app.get(&format!("{path}/reads"), &f.operator.1).await;
     assert_eq!(s, 200);
-    assert_eq!(reads, json!({"class1": 1, "class2": 2, "general": 0}));
+    assert_eq!(
+        reads,
+        json!({"class1": 1, "class2": 2, "general": 0, "partners": 0})
+    );
     assert!(!reads.to_string().contains(&f.vendor.0));
     assert_eq!(app.get(&format!("{path}/reads"), &f.vendor.1).await.0, 403);
     assert_eq!(

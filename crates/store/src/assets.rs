@@ -108,7 +108,8 @@ fn asset_from_row(r: &AnyRow) -> Result<AssetRow> {
 /// [`COLUMNS`] as one JSON array per asset, aggregated into a single text value: the
 /// start and the end of the select list. Matching a popular product reads tens of
 /// thousands of candidates, and sqlx hands SQLite's rows over one at a time (about
-/// 35 µs each); one row carrying them all is read in a fraction of that.
+/// 10 µs each on a quiet machine); one row carrying them all is read in a fraction of
+/// that.
 fn aggregated(backend: Backend) -> (&'static str, &'static str) {
     match backend {
         Backend::Sqlite => ("SELECT json_group_array(json_array(", ")) AS agg"),

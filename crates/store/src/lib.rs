@@ -222,8 +222,7 @@ pub struct Tx {
     backend: Backend,
     /// [`Tx::bulk`] enlarged the connection's page cache.
     bulk: bool,
-    /// After [`Tx::defer_indicator_index`]: the indicator index rows to write at commit,
-    /// with their item's sequence number.
+    /// After [`Tx::defer_indicator_index`]: the items' indicators to index at commit.
     deferred_indicators: Option<items::DeferredIndicators>,
 }
 

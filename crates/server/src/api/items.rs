@@ -394,6 +394,8 @@ pub struct ReadSummary {
     pub class2: i64,
     /// General members that read it.
     pub general: i64,
+    /// Partners (federation) that read it.
+    pub partners: i64,
 }
 
 /// Read counts per class, for the provider and the coordinator (M2.7).
@@ -416,6 +418,7 @@ pub async fn reads(
         class1: c.class1,
         class2: c.class2,
         general: c.general,
+        partners: c.partners,
     }))
 }
 

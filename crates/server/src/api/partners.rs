@@ -15,7 +15,7 @@ use tsunagu_core::federation::Agreement;
 use tsunagu_core::ids::MemberId;
 use tsunagu_core::member::{Member, MemberClass, MemberStatus, Sector, SpecialRole};
 use tsunagu_core::text;
-use tsunagu_core::user::{UserRole, Viewer};
+use tsunagu_core::user::{UserRole, Viewer, parse_login};
 use utoipa::ToSchema;
 
 use crate::bootstrap::{Founding, found_member, found_user, random_password};
@@ -133,7 +133,7 @@ pub async fn register(
 ) -> ApiResult<(StatusCode, Json<PartnerCreated>)> {
     ensure_coordinator(&v)?;
     let name = text::required("name", &form.name, 200)?;
-    let login = text::required("login", &form.login, 64)?.to_lowercase();
+    let login = parse_login(&form.login)?;
     form.agreement.validate()?;
     let password = random_password();
     let hash = crate::auth::hash_password(password.clone()).await?;
@@ -167,8 +167,7 @@ pub async fn list(
     State(state): State<AppState>,
     Auth(v): Auth,
 ) -> ApiResult<Json<Vec<PartnerInfo>>> {
-    if !(v.member.has_role(SpecialRole::Coordinator) || v.member.has_role(SpecialRole::Secretariat))
-    {
+    if !v.member.sees_real_names() {
         return Err(ApiError::Forbidden(
             "only the coordinator and the secretariat see the partners".into(),
         ));

@@ -738,9 +738,8 @@ fn draft_from(lang: Lang, f: &FormData, members: &[Member]) -> Result<ItemDraft,
     let named = resolve("members", lang.t("scope_members"));
     let excluded = resolve("excluded", lang.t("scope_excluded"));
     let scope = Scope {
-        classes: MemberClass::ALL
+        classes: MemberClass::WITH_PARTNERS
             .into_iter()
-            .chain([MemberClass::Partner])
             .filter(|c| f.checked(&format!("class.{}", c.as_str())))
             .collect(),
         sectors: Sector::ALL
@@ -937,7 +936,7 @@ pub async fn preview(State(state): State<AppState>, Posted(s, f): Posted) -> Por
                 table.counts #by-class {
                     thead { tr { th scope="col" { (lang.t("target_classes")) } th.n scope="col" { (lang.t("reached")) } th.n scope="col" { (lang.t("of_members")) } } }
                     tbody {
-                        @for c in MemberClass::ALL.into_iter().chain([MemberClass::Partner]) {
+                        @for c in MemberClass::WITH_PARTNERS {
                             @let (n, all) = p.by_class.get(&c).copied().unwrap_or((0, 0));
                             @if c != MemberClass::Partner || all > 0 {
                                 tr data-class=(c.as_str()) { th scope="row" { (lang.class(c)) } td.n { (n) } td.n { (all) } }

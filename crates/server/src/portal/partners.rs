@@ -28,8 +28,7 @@ const HERE: &str = "/portal/partners";
 /// Whether the navigation offers the page: the coordinator and the secretariat.
 #[must_use]
 pub fn sees_page(s: &Session) -> bool {
-    s.viewer.member.has_role(SpecialRole::Coordinator)
-        || s.viewer.member.has_role(SpecialRole::Secretariat)
+    s.viewer.member.sees_real_names()
 }
 
 async fn render(
