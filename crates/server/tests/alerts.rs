@@ -133,12 +133,13 @@ async fn fanout(db: Db) {
     assert!(p1["alert"].get("issuer").is_none() && p1["alert"]["via"] == "coordinator");
     assert!(rg.got.lock().unwrap().is_empty(), "gas was not targeted");
     // Tried three times in all with two failures: retried, never blocking the other.
-    let (_, progress) = app
-        .get(
-            &format!("/api/v1/alerts/{alert_id}/progress"),
-            &c.coordinator,
-        )
-        .await;
+    // A receiver has the payload a moment before the sender records the delivery.
+    let progress_url = format!("/api/v1/alerts/{alert_id}/progress");
+    until("both deliveries recorded", || async {
+        app.get(&progress_url, &c.coordinator).await.1["deliveries"]["delivered"] == 2
+    })
+    .await;
+    let (_, progress) = app.get(&progress_url, &c.coordinator).await;
     assert_eq!(progress["total"]["targeted"], 2);
     assert_eq!(progress["total"]["delivered"], 2);
     assert_eq!(progress["deliveries"]["delivered"], 2);

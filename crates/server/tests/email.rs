@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::smtp::{Smtp, python};
-use common::{Db, TestApp, admitted_in, council};
+use common::{Db, TestApp, admitted_in, council, until};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,9 +87,11 @@ async fn alerts_arrive_by_email_marked_as_exercises() {
     assert!(body.contains("Action required: Run the OT isolation playbook"));
     assert!(body.contains("203.0.113.9"));
     let id = a["id"].as_str().unwrap();
-    let (_, progress) = app
-        .get(&format!("/api/v1/alerts/{id}/progress"), &c.coordinator)
-        .await;
-    assert_eq!(progress["deliveries"]["delivered"], 1);
+    // The server records the delivery a moment after the mail server accepts it.
+    let progress_url = format!("/api/v1/alerts/{id}/progress");
+    until("the delivery recorded", || async {
+        app.get(&progress_url, &c.coordinator).await.1["deliveries"]["delivered"] == 1
+    })
+    .await;
     app.finish().await;
 }
