@@ -239,6 +239,7 @@ fn bench_item(
         show_provider_sector: false,
         clearance: None,
         tearline: None,
+        source: None,
     };
     Ok(Item {
         id: ItemId::new(),

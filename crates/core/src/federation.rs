@@ -14,8 +14,11 @@ use utoipa::ToSchema;
 
 use crate::error::DomainError;
 use crate::indicator::Tlp;
-use crate::item::Item;
+use crate::item::{Item, ItemStatus};
 use crate::member::{MemberClass, Sector};
+use crate::scope::Scope;
+use crate::user::Viewer;
+use crate::view::view;
 
 /// What a partner may receive: the sharing agreement the coordinator registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -71,6 +74,61 @@ impl Agreement {
                 || self.sectors.contains(&item.provider_sector)
                 || victim_sector.is_some_and(|s| self.sectors.contains(&s)))
     }
+
+    /// The scope an item a partner sent gets here: the domestic classes the agreement
+    /// names and, only when the partner said the item may travel on (`onward`), this
+    /// council's partners. The copy itself never travels further (`onward` is off): an
+    /// item goes one council beyond the partner at most, and only when its source says so.
+    #[must_use]
+    pub fn inbound_scope(&self, onward: bool) -> Scope {
+        let mut classes = self.classes.clone();
+        if onward {
+            classes.insert(MemberClass::Partner);
+        }
+        Scope {
+            classes,
+            ..Scope::default()
+        }
+    }
+}
+
+/// What a partner was last sent of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// The item at this revision.
+    Item(i64),
+    /// Its revocation.
+    Revoked,
+    /// This revision, which the partner refused.
+    Refused(i64),
+}
+
+/// What a partner must be sent of an item now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Push {
+    /// Nothing: it is up to date, or never had the item and may not.
+    Nothing,
+    /// The item as the partner's view shows it.
+    Item,
+    /// Its revocation: the partner had it and may no longer (retracted, narrowed, or
+    /// the agreement changed).
+    Revocation,
+}
+
+/// Decides what `partner` must be sent of `item`, given what it was `sent` last. A
+/// partner is never sent its own items back, nor retracted ones, nor anything its
+/// policy view does not show it.
+#[must_use]
+pub fn due(item: &Item, partner: &Viewer, sent: Option<Sent>) -> Push {
+    let may = item.provider != partner.member.id
+        && item.status == ItemStatus::Shared
+        && view(item, partner).is_some();
+    match (may, sent) {
+        (true, None | Some(Sent::Revoked)) => Push::Item,
+        (true, Some(Sent::Item(r) | Sent::Refused(r))) if r != item.revision => Push::Item,
+        (false, Some(Sent::Item(_))) => Push::Revocation,
+        _ => Push::Nothing,
+    }
 }
 
 #[cfg(test)]
@@ -113,6 +171,7 @@ mod tests {
                 show_provider_sector: false,
                 clearance: None,
                 tearline: None,
+                source: None,
             },
             status: ItemStatus::Shared,
             revision: 1,
@@ -166,6 +225,47 @@ mod tests {
         for classes in [&[][..], &[Partner][..]] {
             let e = agreement(classes, Tlp::Green, &[]).validate().unwrap_err();
             assert!(e.to_string().contains("agreement.classes"), "{e}");
+        }
+    }
+
+    #[test]
+    fn inbound_items_travel_on_only_when_their_source_says_so() {
+        use MemberClass::{Class2, General, Partner};
+        let a = agreement(&[Class2, General], Tlp::Amber, &[]);
+        let home = a.inbound_scope(false);
+        assert_eq!(home.classes, [Class2, General].into());
+        assert!(!home.onward);
+        let on = a.inbound_scope(true);
+        assert_eq!(on.classes, [Class2, General, Partner].into());
+        assert!(!on.onward, "the copy itself never travels further");
+    }
+
+    #[test]
+    fn what_a_partner_is_due() {
+        use MemberClass::{Class2, Partner};
+        let mut p = crate::member::tests::member(Partner, &[]);
+        p.agreement = Some(agreement(&[Class2], Tlp::Amber, &[]));
+        let viewer = Viewer::for_member(p.clone());
+        let mut it = item(Tlp::Green, &[Class2, Partner], Sector::Electricity, None);
+        it.revision = 3;
+        assert_eq!(due(&it, &viewer, None), Push::Item);
+        assert_eq!(due(&it, &viewer, Some(Sent::Item(3))), Push::Nothing);
+        assert_eq!(due(&it, &viewer, Some(Sent::Item(2))), Push::Item);
+        assert_eq!(due(&it, &viewer, Some(Sent::Refused(3))), Push::Nothing);
+        assert_eq!(due(&it, &viewer, Some(Sent::Refused(2))), Push::Item);
+        assert_eq!(due(&it, &viewer, Some(Sent::Revoked)), Push::Item);
+        // Narrowed away, retracted, or the partner's own: revoked if it was sent.
+        let mut narrowed = it.clone();
+        narrowed.content.scope.classes = [Class2].into();
+        let mut retracted = it.clone();
+        retracted.status = ItemStatus::Retracted;
+        let mut own = it.clone();
+        own.provider = p.id;
+        for gone in [&narrowed, &retracted, &own] {
+            assert_eq!(due(gone, &viewer, Some(Sent::Item(3))), Push::Revocation);
+            assert_eq!(due(gone, &viewer, Some(Sent::Revoked)), Push::Nothing);
+            assert_eq!(due(gone, &viewer, None), Push::Nothing);
+            assert_eq!(due(gone, &viewer, Some(Sent::Refused(3))), Push::Nothing);
         }
     }
 }

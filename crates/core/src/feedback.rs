@@ -438,6 +438,7 @@ mod tests {
                 show_provider_sector: false,
                 clearance: None,
                 tearline: None,
+                source: None,
             },
             status: ItemStatus::Shared,
             revision: 1,

@@ -200,6 +200,11 @@ pub struct ItemContent {
     /// item that says nothing of this one. Set by the server, never by the draft.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tearline: Option<ItemId>,
+    /// The partner council the item came from (federation, M7.2), by the name the
+    /// coordinator registered it under: recipients see it as the source. Set by the
+    /// server when a partner sends the item, never by the draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// An indicator as sent: its type and value, checked by [`ItemDraft::parse`] so that a
@@ -481,6 +486,7 @@ impl ItemDraft {
                 .map(|c| c.trim().to_owned())
                 .filter(|c| !c.is_empty()),
             tearline: None,
+            source: None,
         })
     }
 }

@@ -1084,6 +1084,7 @@ mod tests {
             scope: Some(task_force_scope()),
             clearance: None,
             tearline: None,
+            source: None,
             audience: Audience::Full,
         }
     }

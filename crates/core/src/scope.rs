@@ -34,6 +34,10 @@ pub struct Scope {
     pub exclude_regulators_of_my_sector: bool,
     /// Keep the item from every regulator.
     pub exclude_all_regulators: bool,
+    /// Partners that receive the item may pass it on to their own partners, once
+    /// (federation, M7.2). Without it, a partner's copy never leaves that partner.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub onward: bool,
 }
 
 /// Whether `member` is in `scope` of an item provided by a member of `provider_sector`.
@@ -83,7 +87,15 @@ impl Scope {
         let my_regulators_ok = !wider.exclude_regulators_of_my_sector
             || self.exclude_regulators_of_my_sector
             || self.exclude_all_regulators;
-        classes_ok && sectors_ok && named_ok && excluded_ok && all_regulators_ok && my_regulators_ok
+        // Letting partners pass the item on reaches further councils.
+        let onward_ok = !self.onward || wider.onward;
+        classes_ok
+            && sectors_ok
+            && named_ok
+            && excluded_ok
+            && all_regulators_ok
+            && my_regulators_ok
+            && onward_ok
     }
 
     /// Checks the scope's size and that it names an audience.
@@ -273,15 +285,19 @@ pub(crate) mod tests {
             prop_oneof![Just(BTreeSet::new()), arb_subset(ids)],
             any::<bool>(),
             any::<bool>(),
+            any::<bool>(),
         )
-            .prop_map(|(classes, sectors, members, excluded, mine, all)| Scope {
-                classes,
-                sectors,
-                members,
-                excluded,
-                exclude_regulators_of_my_sector: mine,
-                exclude_all_regulators: all,
-            })
+            .prop_map(
+                |(classes, sectors, members, excluded, mine, all, onward)| Scope {
+                    classes,
+                    sectors,
+                    members,
+                    excluded,
+                    exclude_regulators_of_my_sector: mine,
+                    exclude_all_regulators: all,
+                    onward,
+                },
+            )
     }
 
     /// The scope rule restated independently of [`in_scope`], for the property tests.
@@ -417,6 +433,16 @@ pub(crate) mod tests {
         assert!(finance.is_narrowing_of(&wide));
         assert!(!wide.is_narrowing_of(&finance), "all sectors is wider");
 
+        let onward = Scope {
+            onward: true,
+            ..wide.clone()
+        };
+        assert!(wide.is_narrowing_of(&onward));
+        assert!(
+            !onward.is_narrowing_of(&wide),
+            "letting partners pass it on is wider"
+        );
+
         let id = MemberId::new();
         let named = Scope {
             members: set(&[id]),
@@ -501,7 +527,7 @@ pub(crate) mod tests {
                 arb_scope(ids.clone()),
                 arb_scope(ids.clone()),
                 prop::sample::select(SECTORS.to_vec()),
-                prop::collection::vec(prop::bool::weighted(0.2), 6),
+                prop::collection::vec(prop::bool::weighted(0.2), 7),
                 arb_subset(ids),
             )
                 .prop_map(|(council, wide, random, sector, pick_random, extra)| {
@@ -557,6 +583,11 @@ pub(crate) mod tests {
                             wide.exclude_all_regulators || random.exclude_all_regulators
                         } else {
                             random.exclude_all_regulators
+                        },
+                        onward: if keep(6) {
+                            wide.onward && random.onward
+                        } else {
+                            random.onward
                         },
                     };
                     (council, wide, candidate, sector)

@@ -3173,6 +3173,7 @@ mod tests {
             scope: None,
             clearance: None,
             tearline: None,
+            source: None,
             audience,
         }
     }

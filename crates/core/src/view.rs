@@ -19,6 +19,8 @@ use crate::user::Viewer;
 
 /// What every recipient is told about an item's origin: it came through the hub.
 pub const VIA: &str = "coordinator";
+/// What [`ItemView::via`] says of an item a partner council sent.
+pub const VIA_PARTNER: &str = "partner";
 
 /// Which fields of an item a viewer sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -94,9 +96,13 @@ pub struct ItemView {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
-    /// Always `"coordinator"`: recipients learn only that the hub relayed it.
+    /// `"coordinator"`: recipients learn only that the hub relayed it; `"partner"` for
+    /// an item a partner council sent, named in `source`.
     #[schema(value_type = String)]
     pub via: &'static str,
+    /// The partner council an item came from (federation): every audience sees it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// The provider's sector: when the provider chose to show it, and for
     /// [`Audience::Full`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -269,7 +275,12 @@ fn build(item: &Item, audience: Audience) -> ItemView {
         revision: item.revision,
         created_at: item.created_at,
         updated_at: item.updated_at,
-        via: VIA,
+        via: if content.source.is_some() {
+            VIA_PARTNER
+        } else {
+            VIA
+        },
+        source: content.source.clone(),
         provider_sector: (shown.provider || content.show_provider_sector)
             .then_some(item.provider_sector),
         provider: shown.provider.then_some(item.provider),
@@ -342,6 +353,7 @@ mod tests {
             show_provider_sector: false,
             clearance: None,
             tearline: None,
+            source: None,
         }
     }
 

@@ -116,6 +116,7 @@ fn view_for(n: u128, audience: Audience, tlp: Tlp) -> ItemView {
         scope: full.then(misp::task_force_scope),
         clearance: None,
         tearline: None,
+        source: None,
         audience,
     }
 }

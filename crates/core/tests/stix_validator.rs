@@ -105,6 +105,7 @@ fn view(n: u128, audience: Audience, kind: ItemKind, tlp: Tlp) -> ItemView {
         scope: None,
         clearance: None,
         tearline: None,
+        source: None,
         audience,
     }
 }

@@ -350,7 +350,7 @@ impl ImportSummary {
 }
 
 /// What identifies an import's content, scope aside.
-fn fingerprint(content: &ItemContent, originals: Option<&StixOriginals>) -> String {
+pub(crate) fn fingerprint(content: &ItemContent, originals: Option<&StixOriginals>) -> String {
     let mut c = content.clone();
     c.scope = Scope::default();
     c.show_provider_sector = false;

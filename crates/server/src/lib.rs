@@ -19,6 +19,7 @@ pub mod demo_observations;
 mod demo_partners;
 pub mod error;
 pub mod extract;
+pub mod federation;
 pub mod feeds;
 pub mod interop;
 pub mod observations;
@@ -301,6 +302,7 @@ pub async fn serve(
     stream::start(state.clone(), shutdown.clone());
     reminders::start(state.clone(), shutdown.clone());
     observations::start(state.clone(), shutdown.clone());
+    federation::start(state.clone(), shutdown.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -21,6 +21,7 @@ use crate::{api, auth};
         api::audit::list,
         api::clearances::levels, api::clearances::list, api::clearances::grant, api::clearances::change, api::clearances::revoke,
         api::partners::register, api::partners::list, api::partners::set_agreement,
+        api::partners::set_link, api::partners::delete_link,
         api::items::create, api::items::get_one, api::items::update, api::items::change_scope,
         api::items::retract, api::items::tearline, api::items::revisions, api::items::reads, api::items::search,
         api::feedback::give, api::feedback::summary, api::feedback::owed, api::feedback::unanswered,

@@ -124,7 +124,8 @@ pub const COLLECTIONS: [Collection; 4] = [
         alias: "submissions",
         title: "Submissions",
         description: "POST STIX objects here: they become items provided by your member, \
-                      shared with the task force at TLP:AMBER unless marked otherwise; change the scope later in the API.",
+                      shared with the task force at TLP:AMBER unless marked otherwise; change the scope later in the API. \
+                      A partner council's objects become the partner's items, within its sharing agreement.",
         kinds: &[],
         can_read: false,
         can_write: true,
@@ -1097,11 +1098,6 @@ async fn add_objects(
     check_accept(&headers)?;
     let v = authenticate(&state, &headers).await?;
     let coll = usable(&id, &v)?;
-    if v.member.class == MemberClass::Partner {
-        return Err(TaxiiError(ApiError::Forbidden(
-            "a partner reads the collections; it does not submit to this council".into(),
-        )));
-    }
     if !coll.can_write {
         return Err(TaxiiError(ApiError::Forbidden(
             "this collection is read-only: POST to the submissions collection".into(),
@@ -1138,13 +1134,18 @@ async fn add_objects(
             )
         })
         .collect();
-    let bundle = json!({
-        "type": "bundle",
-        "id": format!("bundle--{}", uuid::Uuid::new_v4()),
-        "objects": objects,
-    });
-    let bytes = serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let summary = interop::import_stix(&state, &v, std::io::Cursor::new(bytes), |_| {}).await?;
+    let summary = if v.member.class == MemberClass::Partner {
+        // A partner council's push: items of the partner, within its agreement.
+        crate::federation::receive(&state, &v, objects).await?
+    } else {
+        let bundle = json!({
+            "type": "bundle",
+            "id": format!("bundle--{}", uuid::Uuid::new_v4()),
+            "objects": objects,
+        });
+        let bytes = serde_json::to_vec(&bundle).map_err(|e| ApiError::Internal(e.to_string()))?;
+        interop::import_stix(&state, &v, std::io::Cursor::new(bytes), |_| {}).await?
+    };
     let status_id = uuid::Uuid::new_v4().to_string();
     let successes: Vec<Value> = ids
         .iter()

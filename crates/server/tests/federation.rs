@@ -15,7 +15,10 @@ use std::collections::BTreeSet;
 use common::{TestApp, admitted_in, application_in, council};
 use serde_json::{Value, json};
 
-on_both_backends!(partners_receive_only_what_scope_and_agreement_allow);
+on_both_backends!(
+    partners_receive_only_what_scope_and_agreement_allow,
+    a_push_arrives_as_the_partners_item_and_changes_follow,
+);
 
 /// Registers a partner; returns (member id, API token).
 async fn partner(
@@ -69,7 +72,7 @@ async fn interchange(app: &TestApp, token: &str) -> String {
 
 async fn partners_receive_only_what_scope_and_agreement_allow(app: &TestApp) {
     let c = council(app).await;
-    let (_, vendor) = admitted_in(
+    let (vendor_id, vendor) = admitted_in(
         app,
         &c,
         "Aokirime Cyberworks",
@@ -242,17 +245,137 @@ async fn partners_receive_only_what_scope_and_agreement_allow(app: &TestApp) {
         let (s, v) = app.call(method, path, Some(&isac), body).await;
         assert_eq!(s, 403, "{method} {path}: {v}");
     }
-    let resp = app
-        .client
-        .post(app.url("/taxii2/root/collections/submissions/objects/"))
-        .bearer_auth(&isac)
-        .header("accept", "application/taxii+json;version=2.1")
-        .header("content-type", "application/taxii+json;version=2.1")
-        .body(r#"{"objects": []}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 403);
+    // A partner submits as itself and within its agreement: anything else is refused
+    // with a TAXII error, audited, and nothing of it is stored.
+    let submit_as = |token: String, objects: Value| async move {
+        let resp = app
+            .client
+            .post(app.url("/taxii2/root/collections/submissions/objects/"))
+            .bearer_auth(&token)
+            .header("accept", "application/taxii+json;version=2.1")
+            .header("content-type", "application/taxii+json;version=2.1")
+            .body(json!({ "objects": objects }).to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/taxii+json"),
+            "TAXII media type"
+        );
+        (status, resp.json::<Value>().await.unwrap())
+    };
+    let report = |n: u32, tlp: &str, creator: Option<&str>| {
+        let marking = match tlp {
+            "green" => "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+            "amber" => "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+            _ => "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+        };
+        let mut objects = vec![
+            json!({"type": "indicator", "spec_version": "2.1", "id": format!("indicator--00000000-0000-4000-8000-00000000000{n}"),
+                   "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+                   "pattern": format!("[domain-name:value = 'inbound-{n}.example.net']"), "pattern_type": "stix",
+                   "valid_from": "2026-11-01T00:00:00.000Z", "object_marking_refs": [marking]}),
+            json!({"type": "report", "spec_version": "2.1", "id": format!("report--00000000-0000-4000-8000-00000000000{n}"),
+                   "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+                   "name": format!("Inbound report {n}"), "published": "2026-11-01T00:00:00.000Z", "confidence": 80,
+                   "report_types": ["threat-report"],
+                   "object_refs": [format!("indicator--00000000-0000-4000-8000-00000000000{n}")],
+                   "object_marking_refs": [marking]}),
+        ];
+        if let Some(creator) = creator {
+            objects.push(json!({"type": "identity", "spec_version": "2.1", "id": "identity--11111111-1111-4111-8111-111111111111",
+                                "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+                                "name": creator, "identity_class": "organization"}));
+            for o in &mut objects[..2] {
+                o["created_by_ref"] = json!("identity--11111111-1111-4111-8111-111111111111");
+            }
+        }
+        Value::Array(objects)
+    };
+    let items_before = app.get("/api/v1/items?limit=200", &c.coordinator).await.1["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    for (objects, says) in [
+        (
+            report(1, "green", Some("Aokirime Cyberworks")),
+            "claims to be a member of this council",
+        ),
+        (
+            report(2, "green", Some("Oceania Partner CERT")),
+            "claims to be another partner",
+        ),
+        (report(3, "red", None), "TLP:RED"),
+    ] {
+        let (s, v) = submit_as(isac.clone(), objects).await;
+        assert_eq!(s, 422, "{v}");
+        let description = v["description"].as_str().unwrap();
+        assert!(description.contains(says), "{description}");
+        assert!(description.contains("nothing was stored"), "{description}");
+        assert!(
+            !description.contains(&vendor_id),
+            "no local id is named: {description}"
+        );
+    }
+    let items_after = app.get("/api/v1/items?limit=200", &c.coordinator).await.1["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(items_before, items_after, "nothing stored");
+    // Within the agreement, as itself: the partner's own item, in the agreement's
+    // classes, with the ISAC named as its source.
+    let (s, v) = submit_as(isac.clone(), report(4, "green", Some("Denryoku ISAC"))).await;
+    assert_eq!(s, 202, "{v}");
+    assert_eq!(v["status"], "complete");
+    let (_, inbound) = app.get("/api/v1/items?limit=200", &operator).await;
+    let got = inbound["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Inbound report 4")
+        .cloned()
+        .expect("the class-2 operator sees the partner's item");
+    assert_eq!(got["source"], "Denryoku ISAC", "{got}");
+    assert_eq!(got["tlp"], "green");
+    let (_, full) = app
+        .get(
+            &format!("/api/v1/items/{}", got["id"].as_str().unwrap()),
+            &c.coordinator,
+        )
+        .await;
+    assert_eq!(full["provider"], isac_id.as_str());
+    let own_inbound = got["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        full["scope"]["classes"],
+        json!(["class2", "general"]),
+        "{full}"
+    );
+    // The identity it created as is pinned to it: no other partner can claim it.
+    let (s, v) = submit_as(
+        cert.clone(),
+        report(5, "green", Some("Oceania Partner CERT")),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(
+        v["description"]
+            .as_str()
+            .unwrap()
+            .contains("another partner's identity"),
+        "{v}"
+    );
+    let (_, audit) = app.get("/api/v1/audit?limit=500", &c.coordinator).await;
+    let refusals = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "partner.refused")
+        .count();
+    assert_eq!(refusals, 3, "claims are logged: {audit}");
 
     // An alert to everyone reaches the council, not its partners.
     let (s, v) = app
@@ -290,7 +413,13 @@ async fn partners_receive_only_what_scope_and_agreement_allow(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(listed(app, &isac).await, set(&[0, 1, 3, 4]));
+    let mut expected = set(&[0, 1, 3, 4]);
+    expected.insert(own_inbound.clone());
+    assert_eq!(
+        listed(app, &isac).await,
+        expected,
+        "the ISAC's own item besides"
+    );
     let (s, v) = app
         .call(
             "PUT",
@@ -314,4 +443,301 @@ async fn partners_receive_only_what_scope_and_agreement_allow(app: &TestApp) {
         "{actions:?}"
     );
     assert!(actions.contains(&"partner.agreement"), "{actions:?}");
+}
+
+/// A council's view of a partner in `GET /api/v1/partners`.
+async fn partner_status(app: &TestApp, coordinator: &str, id: &str) -> Value {
+    let (s, v) = app.get("/api/v1/partners", coordinator).await;
+    assert_eq!(s, 200, "{v}");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .cloned()
+        .unwrap()
+}
+
+/// The item a token sees with this title, if any.
+async fn titled(app: &TestApp, token: &str, title: &str) -> Option<Value> {
+    let (s, v) = app.get("/api/v1/items?limit=200", token).await;
+    assert_eq!(s, 200, "{v}");
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == title)
+        .cloned()
+}
+
+/// Two councils in one process: `app` (either backend) pushes to a second one on
+/// SQLite. What the provider scoped to partners arrives as the partner council's item,
+/// masked, with its TLP; what it did not never leaves; a narrowing hides the copy and a
+/// widening brings it back; a retraction follows; an item beyond the receiver's side
+/// of the agreement is refused there and counted, without holding up the rest; an
+/// unreachable partner is retried with backoff.
+async fn a_push_arrives_as_the_partners_item_and_changes_follow(app: &TestApp) {
+    let c = council(app).await;
+    let (_, vendor) = admitted_in(
+        app,
+        &c,
+        "Aokirime Cyberworks",
+        "class1",
+        "security_vendor",
+        false,
+    )
+    .await;
+    let other = TestApp::spawn(common::Db::Sqlite).await.unwrap();
+    let oc = council(&other).await;
+    let (_, reader) = admitted_in(&other, &oc, "Hoshimori Gas", "class2", "gas", false).await;
+
+    // Credentials in each direction: each council registers the other as a partner.
+    let (a_there, a_token_there) = partner(
+        &other,
+        &oc.coordinator,
+        "Council A",
+        "council-a",
+        json!({"classes": ["class1", "class2"], "max_tlp": "green"}),
+    )
+    .await;
+    let (b_here, _) = partner(
+        app,
+        &c.coordinator,
+        "Council B",
+        "council-b",
+        json!({"classes": ["class1", "class2"], "max_tlp": "amber"}),
+    )
+    .await;
+    // Bad links are refused, naming the field; nothing is stored.
+    for (body, field) in [
+        (json!({"url": "ftp://x.example/", "token": "t"}), "url"),
+        (
+            json!({"url": "https://u:p@x.example/", "token": "t"}),
+            "url",
+        ),
+        (
+            json!({"url": "https://x.example/", "token": "a b"}),
+            "token",
+        ),
+    ] {
+        let (s, v) = app
+            .call(
+                "PUT",
+                &format!("/api/v1/partners/{b_here}/link"),
+                Some(&c.coordinator),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, 422, "{v}");
+        assert!(v["detail"].as_str().unwrap().starts_with(field), "{v}");
+    }
+    let (s, _) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/partners/{b_here}/link"),
+            Some(&vendor),
+            Some(json!({"url": "https://x.example/", "token": "t"})),
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert!(partner_status(app, &c.coordinator, &b_here).await["sync"].is_null());
+
+    let share = |title: &str, tlp: &str, scope: Value| {
+        json!({
+            "kind": "threat_information", "title": title, "confidence": "confirmed",
+            "tlp": tlp, "scope": scope,
+            "executive_context": "Spear-phishing against gas utilities.",
+            "technical_details": "TECH-SECRET-FED",
+            "victim": {"name": "VICTIM-SECRET-FED", "sector": "gas", "damaged": true, "damage_details": "DAMAGE-SECRET-FED"},
+            "indicators": [{"type": "domain", "value": "fed-push.example.org"}],
+        })
+    };
+    let post = |body: Value| {
+        let (app, vendor) = (app, vendor.clone());
+        async move {
+            let (s, v) = app.post("/api/v1/items", Some(&vendor), body).await;
+            assert_eq!(s, 201, "{v}");
+            v["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let shared = post(share(
+        "Pushed to partners",
+        "green",
+        json!({"classes": ["class2", "partner"]}),
+    ))
+    .await;
+    let _home = post(share(
+        "Stays home",
+        "green",
+        json!({"classes": ["class1", "class2"]}),
+    ))
+    .await;
+    // Within A's side (AMBER) but beyond B's (GREEN): B refuses it.
+    let refused = post(share(
+        "Too restricted for B",
+        "amber",
+        json!({"classes": ["class2", "partner"]}),
+    ))
+    .await;
+
+    // The link: B's submissions collection, with the token B issued to A.
+    let url = format!("{}/taxii2/root/collections/submissions/", other.base);
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/partners/{b_here}/link"),
+            Some(&c.coordinator),
+            Some(json!({"url": url, "token": a_token_there})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["sync"]["url"], url.as_str());
+    assert!(
+        !v.to_string().contains(&a_token_there),
+        "the token is never shown"
+    );
+
+    common::until("the push", || async {
+        titled(&other, &reader, "Pushed to partners")
+            .await
+            .is_some()
+    })
+    .await;
+    let copy = titled(&other, &reader, "Pushed to partners").await.unwrap();
+    assert_eq!(copy["source"], "Council A", "{copy}");
+    assert_eq!(copy["via"], "partner");
+    assert_eq!(copy["tlp"], "green");
+    assert_eq!(
+        copy["indicators"][0]["value"], "fed-push.example.org",
+        "{copy}"
+    );
+    let text = copy.to_string();
+    for secret in [
+        "TECH-SECRET-FED",
+        "VICTIM-SECRET-FED",
+        "DAMAGE-SECRET-FED",
+        "Aokirime",
+    ] {
+        assert!(!text.contains(secret), "{secret} left the council: {text}");
+    }
+    let copy_id = copy["id"].as_str().unwrap().to_owned();
+    // B's coordinator sees the partner as the provider and the agreement's scope.
+    let (s, full) = other
+        .get(&format!("/api/v1/items/{copy_id}"), &oc.coordinator)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(full["provider"], a_there.as_str(), "{full}");
+    assert_eq!(
+        full["scope"]["classes"],
+        json!(["class1", "class2"]),
+        "{full}"
+    );
+    // Nothing else arrived: the item for home, and the one B refused.
+    common::until("the refusal counted", || async {
+        partner_status(app, &c.coordinator, &b_here).await["sync"]["refused"] == 1
+    })
+    .await;
+    let (_, all) = other.get("/api/v1/items?limit=200", &oc.coordinator).await;
+    let titles: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Pushed to partners"], "{all}");
+    let status = partner_status(app, &c.coordinator, &b_here).await["sync"].clone();
+    assert_eq!(status["pushed"], 1, "{status}");
+    assert_eq!(status["failures"], 0, "{status}");
+    assert!(status["last_success"].is_string(), "{status}");
+    let _ = refused;
+
+    // The provider narrows the item away from partners: B hides its copy.
+    let narrow = |classes: Value| {
+        let (app, vendor, shared) = (app, vendor.clone(), shared.clone());
+        async move {
+            let (s, v) = app
+                .call(
+                    "PUT",
+                    &format!("/api/v1/items/{shared}/scope"),
+                    Some(&vendor),
+                    Some(json!({"scope": {"classes": classes}})),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    };
+    narrow(json!(["class2"])).await;
+    common::until("the copy hidden", || async {
+        other
+            .get(&format!("/api/v1/items/{copy_id}"), &reader)
+            .await
+            .0
+            == 404
+    })
+    .await;
+    // Widened again: the same copy comes back.
+    narrow(json!(["class2", "partner"])).await;
+    common::until("the copy back", || async {
+        other
+            .get(&format!("/api/v1/items/{copy_id}"), &reader)
+            .await
+            .0
+            == 200
+    })
+    .await;
+    // Retracted: hidden again.
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/items/{shared}/retract"),
+            Some(&vendor),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    common::until("the retraction", || async {
+        other
+            .get(&format!("/api/v1/items/{copy_id}"), &reader)
+            .await
+            .0
+            == 404
+    })
+    .await;
+    let (_, revisions) = other
+        .get(
+            &format!("/api/v1/items/{copy_id}/revisions"),
+            &oc.coordinator,
+        )
+        .await;
+    let statuses: Vec<&str> = revisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["shared", "retracted", "shared", "retracted"],
+        "{revisions}"
+    );
+
+    // An unreachable partner: retried with backoff, and local sharing goes on.
+    other.finish().await;
+    let late = post(share(
+        "After B went away",
+        "green",
+        json!({"classes": ["class2", "partner"]}),
+    ))
+    .await;
+    common::until("a failure recorded", || async {
+        let s = partner_status(app, &c.coordinator, &b_here).await["sync"].clone();
+        s["failures"].as_i64().unwrap_or(0) >= 1 && s["backlog"] == 1
+    })
+    .await;
+    let status = partner_status(app, &c.coordinator, &b_here).await["sync"].clone();
+    assert!(
+        status["last_error"].as_str().unwrap().contains("taxii2"),
+        "{status}"
+    );
+    assert!(status["next_attempt"].is_string(), "{status}");
+    let (s, _) = app.get(&format!("/api/v1/items/{late}"), &vendor).await;
+    assert_eq!(s, 200);
 }

@@ -3,7 +3,7 @@
 //! pulls what its view holds over TAXII 2.1 (or `GET /api/v1/items`) with the token
 //! issued here; see [`tsunagu_core::federation`] for what may flow.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,7 +22,8 @@ use crate::bootstrap::{Founding, found_member, found_user, random_password};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Auth};
 use crate::{AppState, audit_by};
-use tsunagu_store::Tx;
+use time::OffsetDateTime;
+use tsunagu_store::{PartnerLink, Tx};
 
 /// A partner to register.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -66,9 +67,57 @@ pub struct PartnerInfo {
     pub status: MemberStatus,
     /// What may flow to it.
     pub agreement: Option<Agreement>,
+    /// Where its view is pushed and how that goes; absent when it only pulls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncStatus>,
 }
 
-fn info(m: Member) -> PartnerInfo {
+/// A partner's push link and how its sync goes (the token is never shown again).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncStatus {
+    /// The partner's TAXII collection its view is pushed to.
+    pub url: String,
+    /// The last attempt.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_attempt: Option<OffsetDateTime>,
+    /// The last attempt that sent everything due.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_success: Option<OffsetDateTime>,
+    /// Why the last attempt failed, if it did.
+    pub last_error: Option<String>,
+    /// Consecutive failed attempts (each waits twice as long, up to five minutes).
+    pub failures: i64,
+    /// When the next attempt is due, while failing.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_attempt: Option<OffsetDateTime>,
+    /// Items waiting to be sent after the last attempt.
+    pub backlog: i64,
+    /// Item versions and revocations sent so far.
+    pub pushed: i64,
+    /// Items the partner refused so far (beyond its side of the agreement).
+    pub refused: i64,
+}
+
+impl From<PartnerLink> for SyncStatus {
+    fn from(l: PartnerLink) -> Self {
+        Self {
+            url: l.url,
+            last_attempt: l.last_attempt,
+            last_success: l.last_success,
+            last_error: l.last_error,
+            failures: l.failures,
+            next_attempt: (l.failures > 0).then_some(l.next_attempt),
+            backlog: l.backlog,
+            pushed: l.pushed,
+            refused: l.refused,
+        }
+    }
+}
+
+fn info(m: Member, link: Option<PartnerLink>) -> PartnerInfo {
     PartnerInfo {
         id: m.id,
         name: m.name,
@@ -76,6 +125,7 @@ fn info(m: Member) -> PartnerInfo {
         sector: m.sector,
         status: m.status,
         agreement: m.agreement,
+        sync: link.map(SyncStatus::from),
     }
 }
 
@@ -152,7 +202,7 @@ pub async fn register(
     Ok((
         StatusCode::CREATED,
         Json(PartnerCreated {
-            partner: info(m),
+            partner: info(m, None),
             login,
             password,
             api_token,
@@ -172,6 +222,13 @@ pub async fn list(
             "only the coordinator and the secretariat see the partners".into(),
         ));
     }
+    let mut links: HashMap<MemberId, PartnerLink> = state
+        .store
+        .partner_links()
+        .await?
+        .into_iter()
+        .map(|l| (l.partner, l))
+        .collect();
     Ok(Json(
         state
             .store
@@ -179,7 +236,10 @@ pub async fn list(
             .await?
             .into_iter()
             .filter(|m| m.class == MemberClass::Partner)
-            .map(info)
+            .map(|m| {
+                let link = links.remove(&m.id);
+                info(m, link)
+            })
             .collect(),
     ))
 }
@@ -215,7 +275,130 @@ pub async fn set_agreement(
     ))
     .await?;
     tx.commit().await?;
-    Ok(Json(info(m)))
+    // What the partner was pushed is checked again against the new agreement.
+    state.store.rewind_partner_link(m.id).await?;
+    let link = link_of(&state, m.id).await?;
+    Ok(Json(info(m, link)))
+}
+
+async fn link_of(state: &AppState, id: MemberId) -> ApiResult<Option<PartnerLink>> {
+    Ok(state
+        .store
+        .partner_links()
+        .await?
+        .into_iter()
+        .find(|l| l.partner == id))
+}
+
+/// Where to push a partner's view.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkForm {
+    /// The partner's TAXII 2.1 collection that takes this council's objects, e.g.
+    /// `https://partner.example/taxii2/root/collections/submissions/`.
+    pub url: String,
+    /// The API token the partner issued to this council (kept to present it to the
+    /// partner; never shown again).
+    pub token: String,
+}
+
+/// Checks a partner's collection URL: absolute http(s), no credentials, no query;
+/// returned with a trailing `/`.
+///
+/// # Errors
+/// 422 naming `url`.
+pub fn parse_collection_url(raw: &str) -> ApiResult<String> {
+    let bad = |why: &str| ApiError::Unprocessable(format!("url: {why}"));
+    let url = reqwest::Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(
+            "the partner's TAXII collection is reached over http or https",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("put the credentials in `token`, not in the URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || url.host_str().is_none() {
+        return Err(bad("give the collection's URL, without a query"));
+    }
+    let mut s = url.to_string();
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    Ok(s)
+}
+
+/// Pushes a partner's view to its TAXII collection from now on: its whole view at the
+/// next sync (within seconds), then every change, retraction and narrowing.
+/// Coordinator only; audited (the URL, never the token).
+#[utoipa::path(put, path = "/api/v1/partners/{id}/link", tag = "federation", request_body = LinkForm, security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = PartnerInfo), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_link(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+    ApiJson(form): ApiJson<LinkForm>,
+) -> ApiResult<Json<PartnerInfo>> {
+    ensure_coordinator(&v)?;
+    let url = parse_collection_url(&form.url)?;
+    let token = form.token.trim();
+    if token.is_empty() || token.len() > 512 || token.chars().any(char::is_whitespace) {
+        return Err(ApiError::Unprocessable(
+            "token: the API token the partner issued to this council (no spaces, at most 512 characters)".into(),
+        ));
+    }
+    let m = partner(&state, &id).await?;
+    state.store.put_partner_link(m.id, &url, token).await?;
+    let mut tx = state.store.begin().await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "partner.link",
+        "member",
+        &m.id.to_string(),
+        json!({ "url": url }),
+    ))
+    .await?;
+    tx.commit().await?;
+    let link = link_of(&state, m.id).await?;
+    Ok(Json(info(m, link)))
+}
+
+/// Stops pushing to a partner (it can still pull). Coordinator only; audited.
+#[utoipa::path(delete, path = "/api/v1/partners/{id}/link", tag = "federation", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_link(
+    State(state): State<AppState>,
+    Auth(v): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    ensure_coordinator(&v)?;
+    let m = partner(&state, &id).await?;
+    if !state.store.delete_partner_link(m.id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let mut tx = state.store.begin().await?;
+    tx.audit(&audit_by(
+        Some(&v),
+        "partner.unlink",
+        "member",
+        &m.id.to_string(),
+        json!({}),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn partner(state: &AppState, id: &str) -> ApiResult<Member> {
+    let id: MemberId = id.parse().map_err(|_| ApiError::NotFound)?;
+    state
+        .store
+        .member(id)
+        .await?
+        .filter(|m| m.class == MemberClass::Partner)
+        .ok_or(ApiError::NotFound)
 }
 
 /// Routes of the partner registry.
@@ -223,4 +406,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/partners", get(list).post(register))
         .route("/api/v1/partners/{id}/agreement", put(set_agreement))
+        .route(
+            "/api/v1/partners/{id}/link",
+            put(set_link).delete(delete_link),
+        )
 }

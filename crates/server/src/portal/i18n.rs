@@ -1002,6 +1002,10 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
             "連携先（他の協議会・ISAC・海外の連携機関）にも提供する",
             "Also share with partners (other councils, ISACs, foreign partners)",
         ),
+        "share_onward" => (
+            "連携先がさらにその連携先へ一度だけ再提供することを認める",
+            "Let partners pass it on to their own partners, once",
+        ),
         "partners_note" => (
             "各連携先には、その協定（対象の分類・TLP の上限・分野）の範囲内でのみ届きます。提供者と被害組織名は伏せられます。",
             "Each partner receives it only within its agreement (audience classes, highest TLP, sectors), with the provider and the victim's name masked.",

@@ -646,6 +646,7 @@ fn item_fields(lang: Lang, v: &Viewer, f: &FormData) -> Markup {
             fieldset.partners {
                 legend { (lang.t("scope_partners")) }
                 p { (checkbox("class.partner", lang.t("share_with_partners"), f)) }
+                p { (checkbox("onward", lang.t("share_onward"), f)) }
                 p.hint { (lang.t("partners_note")) }
             }
             fieldset.regulators {
@@ -751,6 +752,7 @@ fn draft_from(lang: Lang, f: &FormData, members: &[Member]) -> Result<ItemDraft,
         excluded,
         exclude_regulators_of_my_sector: f.checked("exclude_regulators_of_my_sector"),
         exclude_all_regulators: f.checked("exclude_all_regulators"),
+        onward: f.checked("onward"),
     };
     let victim_sector = match f.text("victim_sector") {
         "" => None,
