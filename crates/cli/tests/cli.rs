@@ -4,66 +4,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::{BIN, printed_value, start};
 use serde_json::{Value, json};
 use tsunagu_store::testing::{Db, TestDb};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tsunagu");
-
-/// A running `tsunagu` process and the lines it printed up to "listening on".
-struct Running {
-    child: Child,
-    base: String,
-    printed: Vec<String>,
-}
-
-fn start(args: &[&str]) -> Running {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("TSUNAGU_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start tsunagu");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut printed = Vec::new();
-    let mut base = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(url) = line.strip_prefix("listening on ") {
-            base = Some(url.to_owned());
-            break;
-        }
-        printed.push(line);
-    }
-    Running {
-        child,
-        base: base.expect("the server said where it listens"),
-        printed,
-    }
-}
-
-impl Running {
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let ok = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
-        assert!(ok.success());
-        self.child.wait().expect("wait")
-    }
-}
-
-fn printed_value(lines: &[String], key: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_owned()))
-        .unwrap_or_else(|| panic!("{key} was printed in {lines:?}"))
-}
 
 #[tokio::test]
 async fn serve_bootstraps_then_stops_gracefully_on_sigterm() {
