@@ -51,6 +51,8 @@ const LEASE: time::Duration = time::Duration::seconds(120);
 const MAX_BACKOFF_SECS: i64 = 300;
 /// Items read per database round trip.
 const BATCH: i64 = 200;
+/// How often an idle link is checked.
+const IDLE_CHECK: time::Duration = time::Duration::seconds(60);
 /// How long a push may take.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -183,6 +185,17 @@ async fn sync_partner(
     }
     let watermark = after.max(link.watermark);
     tally.backlog = i64::try_from(work.len()).unwrap_or(i64::MAX);
+    // With nothing to send, the link itself is checked now and then, so that a wrong
+    // address or token shows before the first item is due.
+    let idle_check = link
+        .last_success
+        .is_none_or(|t| OffsetDateTime::now_utc() - t > IDLE_CHECK);
+    if work.is_empty()
+        && idle_check
+        && let Err(why) = probe(http, link).await
+    {
+        return Ok((failed(link, why), tally));
+    }
     for (item, push, entry) in work {
         let (container, objects) = match push {
             Push::Item => match item_envelope(state, &partner, &item).await? {
@@ -298,6 +311,22 @@ enum Posted {
     /// The partner could not be reached, refused the credentials or failed: the sync
     /// stops and is retried.
     Failed(String),
+}
+
+/// Reads the partner's collection resource with the token: the link works.
+async fn probe(http: &reqwest::Client, link: &PartnerLink) -> Result<(), String> {
+    let resp = http
+        .get(&link.url)
+        .bearer_auth(&link.token)
+        .header("accept", MEDIA_TYPE)
+        .send()
+        .await
+        .map_err(|e| format!("{}: {e}", link.url))?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("{} answered {}", link.url, resp.status()))
+    }
 }
 
 async fn post(http: &reqwest::Client, link: &PartnerLink, objects: Vec<Value>) -> Posted {

@@ -2531,6 +2531,52 @@ async fn partner_page(app: &TestApp) {
         json!(["gas"]),
         "{listed}"
     );
+    assert!(page.body.contains("No push link") || page.body.contains("送信先未設定"));
+
+    // The push link: a bad URL is refused in the form; a good one shows the partner's
+    // sync, here failing (nothing listens there) with its backoff.
+    let partner_id = listed[0]["id"].as_str().unwrap().to_owned();
+    let t = page.csrf();
+    let link = |url| {
+        [
+            ("_csrf", t.as_str()),
+            ("partner", partner_id.as_str()),
+            ("url", url),
+            ("token", "TOKEN-ISSUED-BY-THE-PARTNER"),
+        ]
+    };
+    let p = co
+        .post("/portal/partners/link", &link("ftp://partner.example/"))
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"link-error\""), "{}", p.body);
+    assert!(
+        !p.body.contains("TOKEN-ISSUED-BY-THE-PARTNER"),
+        "the token is not sent back"
+    );
+    let (_, listed) = app.get("/api/v1/partners", &c.coordinator).await;
+    assert!(listed[0]["sync"].is_null(), "nothing stored: {listed}");
+    let good = link("http://127.0.0.1:9/taxii2/root/collections/submissions/");
+    let p = co.post("/portal/partners/link", &good).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(p.location(), "/portal/partners?ok=linked");
+    common::until("a failed attempt", || async {
+        app.get("/api/v1/partners", &c.coordinator).await.1[0]["sync"]["failures"]
+            .as_i64()
+            .unwrap_or(0)
+            >= 1
+    })
+    .await;
+    let page = co.get("/portal/partners").await;
+    assert!(
+        page.body
+            .contains("127.0.0.1:9/taxii2/root/collections/submissions/"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("class=\"badge warn\""), "{}", page.body);
+    assert!(page.body.contains("class=\"error-text\""), "{}", page.body);
+    assert!(!page.body.contains("TOKEN-ISSUED-BY-THE-PARTNER"));
 }
 
 async fn clearance_page(app: &TestApp) {

@@ -174,6 +174,7 @@ pub fn router() -> Router<AppState> {
             "/portal/partners",
             get(partners::page).post(partners::register),
         )
+        .route("/portal/partners/link", post(partners::link))
         .route("/portal/members", get(members::page))
         .route(
             "/portal/members/applications/{id}/approve",

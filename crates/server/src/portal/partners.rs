@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
@@ -13,17 +13,21 @@ use tsunagu_core::federation::Agreement;
 use tsunagu_core::indicator::Tlp;
 use tsunagu_core::member::{MemberClass, Sector, SpecialRole};
 
+use super::alerts::Done;
+use super::i18n::jst;
 use super::items::checkbox;
 use super::layout::{self, csrf, flash};
-use super::{FormData, PortalResult, Posted, Session, api_message};
+use super::{FormData, PortalResult, Posted, Session, api_message, see_other};
 use crate::AppState;
 use crate::api::partners::{
-    PartnerCreated, PartnerForm, list as api_list, register as api_register,
+    LinkForm, PartnerCreated, PartnerForm, list as api_list, register as api_register,
+    set_link as api_set_link,
 };
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
 
 const HERE: &str = "/portal/partners";
+const LINK: &str = "/portal/partners/link";
 
 /// Whether the navigation offers the page: the coordinator and the secretariat.
 #[must_use]
@@ -31,19 +35,43 @@ pub fn sees_page(s: &Session) -> bool {
     s.viewer.member.sees_real_names()
 }
 
+/// What an action leaves to show once.
+enum Shown<'a> {
+    Nothing,
+    /// A partner registered: its credentials.
+    Created(&'a PartnerCreated),
+    /// A push link set.
+    Linked,
+}
+
+/// Which form a refusal belongs to.
+enum Refused<'a> {
+    Register(&'a str),
+    Link(&'a str),
+}
+
 async fn render(
     state: &AppState,
     s: &Session,
     form: &FormData,
-    error: Option<&str>,
-    created: Option<&PartnerCreated>,
+    error: Option<Refused<'_>>,
+    shown: Shown<'_>,
     status: StatusCode,
 ) -> PortalResult<Response> {
     let lang = s.lang;
+    let register_error = match error {
+        Some(Refused::Register(e)) => Some(e),
+        _ => None,
+    };
+    let link_error = match error {
+        Some(Refused::Link(e)) => Some(e),
+        _ => None,
+    };
     let Json(partners) = api_list(State(state.clone()), Auth(s.viewer.clone())).await?;
     let coordinator = s.viewer.member.has_role(SpecialRole::Coordinator);
     let body = html! {
-        @if let Some(c) = created {
+        @if matches!(shown, Shown::Linked) { (flash(lang.t("partner_linked"))) }
+        @if let Shown::Created(c) = shown {
             (flash(lang.t("partner_registered")))
             section.card #partner-credentials aria-labelledby="h-credentials" {
                 h2 #h-credentials { (lang.t("partner_credentials")) }
@@ -66,6 +94,7 @@ async fn render(
                     th scope="col" { (lang.t("agreement_classes")) }
                     th scope="col" { (lang.t("agreement_max_tlp")) }
                     th scope="col" { (lang.t("agreement_sectors")) }
+                    th scope="col" { (lang.t("sync_col")) }
                 } }
                 tbody { @for p in &partners {
                     tr {
@@ -78,16 +107,63 @@ async fn render(
                         } @else {
                             td colspan="3" { "—" }
                         }
+                        td.sync {
+                            @match &p.sync {
+                                None => span.muted { (lang.t("sync_pull_only")) },
+                                Some(sync) => {
+                                    div { code { (sync.url) } }
+                                    @if let Some(e) = &sync.last_error {
+                                        span.badge.warn { (lang.t("sync_failing")) " ×" (sync.failures) }
+                                        p.error-text { (e) }
+                                        @if let Some(t) = sync.next_attempt { p.muted { (lang.t("sync_next")) " " (jst(t)) } }
+                                    } @else if sync.last_success.is_some() {
+                                        span.badge.ok { (lang.t("sync_ok")) }
+                                    }
+                                    dl.pairs.compact {
+                                        dt { (lang.t("sync_last_success")) }
+                                        dd { @if let Some(t) = sync.last_success { (jst(t)) } @else { "—" } }
+                                        dt { (lang.t("sync_backlog")) } dd.backlog { (sync.backlog) }
+                                        dt { (lang.t("sync_pushed")) } dd.pushed { (sync.pushed) }
+                                        dt { (lang.t("sync_refused")) } dd.refused { (sync.refused) }
+                                    }
+                                }
+                            }
+                        }
                     }
                 } }
             } }
+        }
+        @if coordinator && !partners.is_empty() {
+            section aria-labelledby="h-link" {
+                h2 #h-link { (lang.t("link_partner")) }
+                form.card #link-partner method="post" action=(LINK) {
+                    (csrf(s))
+                    @if let Some(e) = link_error { p.error #link-error role="alert" { (e) } }
+                    p.hint { (lang.t("link_hint")) }
+                    p {
+                        label for="partner" { (lang.t("link_which")) }
+                        select #partner name="partner" {
+                            @for p in &partners { option value=(p.id) selected[form.text("partner") == p.id.to_string()] { (p.name) } }
+                        }
+                    }
+                    p {
+                        label for="url" { (lang.t("link_url")) }
+                        input #url type="url" name="url" value=(form.text("url")) required placeholder="https://partner.example/taxii2/root/collections/submissions/";
+                    }
+                    p {
+                        label for="token" { (lang.t("link_token")) }
+                        input #token type="password" name="token" required autocomplete="off";
+                    }
+                    p { button.primary type="submit" { (lang.t("link_partner")) } }
+                }
+            }
         }
         @if coordinator {
             section aria-labelledby="h-register" {
                 h2 #h-register { (lang.t("register_partner")) }
                 form.card #register-partner method="post" action=(HERE) {
                     (csrf(s))
-                    @if let Some(e) = error { p.error #partner-error role="alert" { (e) } }
+                    @if let Some(e) = register_error { p.error #partner-error role="alert" { (e) } }
                     p {
                         label for="name" { (lang.t("col_name")) }
                         input #name type="text" name="name" value=(form.text("name")) required maxlength="200";
@@ -128,8 +204,25 @@ async fn render(
 }
 
 /// `GET /portal/partners`: 403 for anyone but the coordinator and the secretariat.
-pub async fn page(State(state): State<AppState>, s: Session) -> PortalResult {
-    render(&state, &s, &FormData::default(), None, None, StatusCode::OK).await
+pub async fn page(
+    State(state): State<AppState>,
+    s: Session,
+    Query(done): Query<Done>,
+) -> PortalResult {
+    let shown = if done.ok.as_deref() == Some("linked") {
+        Shown::Linked
+    } else {
+        Shown::Nothing
+    };
+    render(
+        &state,
+        &s,
+        &FormData::default(),
+        None,
+        shown,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /portal/partners`: the coordinator registers one through the API's handler;
@@ -166,7 +259,7 @@ pub async fn register(State(state): State<AppState>, Posted(s, f): Posted) -> Po
                 &s,
                 &FormData::default(),
                 None,
-                Some(&created),
+                Shown::Created(&created),
                 StatusCode::CREATED,
             )
             .await
@@ -176,8 +269,41 @@ pub async fn register(State(state): State<AppState>, Posted(s, f): Posted) -> Po
                 &state,
                 &s,
                 &f,
-                Some(&api_message(&e)),
-                None,
+                Some(Refused::Register(&api_message(&e))),
+                Shown::Nothing,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /portal/partners/link`: the coordinator sets where a partner's view is pushed,
+/// through the API's handler; a refusal is shown in the form with the values kept (the
+/// token is never sent back to the browser).
+pub async fn link(State(state): State<AppState>, Posted(s, f): Posted) -> PortalResult {
+    let form = LinkForm {
+        url: f.text("url").to_owned(),
+        token: f.text("token").to_owned(),
+    };
+    let id = f.text("partner").to_owned();
+    match api_set_link(
+        State(state.clone()),
+        Auth(s.viewer.clone()),
+        axum::extract::Path(id),
+        ApiJson(form),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("{HERE}?ok=linked"))),
+        Err(e @ ApiError::Unprocessable(_)) => {
+            render(
+                &state,
+                &s,
+                &f,
+                Some(Refused::Link(&api_message(&e))),
+                Shown::Nothing,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
