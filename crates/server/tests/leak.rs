@@ -34,9 +34,10 @@
 //! even its title, and the cleared one must receive what its member may see.
 //!
 //! So do partners (M7.2): the demo's two partners are crawled through everything their
-//! tokens open (items, the STIX export, TAXII) and must see exactly the planted items
-//! whose scope names partners and that their agreements allow, masked as for class 2;
-//! every other endpoint must refuse them, and the portal must not let them in.
+//! tokens open (items, the STIX export, TAXII), and what the council pushes to each
+//! one's TAXII collection is recorded: they must see and be sent exactly the planted
+//! items whose scope names partners and that their agreements allow, masked as for
+//! class 2; every other endpoint must refuse them, and the portal must not let them in.
 //!
 //! So do the interchange formats (M7.1): each member's STIX export, every page of its
 //! TAXII collections and manifests, objects by id, and its MISP feed. There a secret
@@ -69,6 +70,9 @@ struct M {
     password: String,
     /// The crawling user holds the clearance the cleared planted items require.
     cleared: bool,
+    /// What the council pushed to a partner's TAXII collection (federation); `None`
+    /// for the council's members.
+    inbox: Option<std::sync::Arc<std::sync::Mutex<String>>>,
     /// A partner's sharing agreement (federation); `None` for the council's members.
     agreement: Option<Value>,
 }
@@ -307,6 +311,7 @@ async fn members(app: &TestApp, creds: &demo::DemoCredentials, coordinator: &str
                 login: c.users[0].login.clone(),
                 password: c.users[0].password.clone(),
                 cleared: false,
+                inbox: None,
                 agreement: None,
             }
         })
@@ -322,6 +327,7 @@ async fn members(app: &TestApp, creds: &demo::DemoCredentials, coordinator: &str
             login: p.users[0].login.clone(),
             password: p.users[0].password.clone(),
             cleared: false,
+            inbox: None,
             agreement: Some(serde_json::to_value(&p.agreement).unwrap()),
         }))
         .collect()
@@ -703,9 +709,36 @@ async fn crawl(
     (items, consulted, all, feeds)
 }
 
+/// A partner council's TAXII collection: records every object pushed to it and takes
+/// them (202); answers reads (the link check) with 200. Returns its URL.
+async fn partner_inbox() -> (String, std::sync::Arc<std::sync::Mutex<String>>) {
+    let got: std::sync::Arc<std::sync::Mutex<String>> = std::sync::Arc::default();
+    let g = got.clone();
+    let inbox =
+        axum::Router::new().fallback(move |method: axum::http::Method, body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                if method == axum::http::Method::POST {
+                    g.lock().unwrap().push_str(&String::from_utf8_lossy(&body));
+                    axum::http::StatusCode::ACCEPTED
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/taxii2/root/collections/inbox/",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, inbox).await });
+    (url, got)
+}
+
 /// What a partner receives (federation, M7.2): its token reads items, the STIX export
-/// and TAXII; everything else of the council's business answers 403, and its user
-/// cannot log in to the portal. The same tuple as [`crawl`].
+/// and TAXII, and the council pushes its view to the partner's collection; everything
+/// else of the council's business answers 403, and its user cannot log in to the
+/// portal. The same tuple as [`crawl`].
 async fn crawl_partner(
     app: &TestApp,
     m: &M,
@@ -779,6 +812,18 @@ async fn crawl_partner(
     }
     items.push_str(&stix);
     items.push_str(&taxii);
+    // Pushed: exactly the planted items it may see, by the same container ids.
+    let pushed = m.inbox.as_ref().unwrap().lock().unwrap().clone();
+    for p in planted {
+        assert_eq!(
+            occurs(&pushed, &containers[&p.n]),
+            may_see(p, m).is_some(),
+            "partner {} pushed container {}",
+            m.id,
+            p.n
+        );
+    }
+    items.push_str(&pushed);
     // Nothing else: every other endpoint refuses the partner's token.
     let mut all = items.clone();
     let mut refused: Vec<String> = [
@@ -1021,6 +1066,7 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             login: format!("leak-{}", &pid[pid.len() - 8..]),
             password: "leak test password".to_owned(),
             cleared: false,
+            inbox: None,
             agreement: None,
         });
     }
@@ -1261,6 +1307,31 @@ async fn no_member_ever_receives_a_secret_it_may_not_see() {
             responder: expert.id.clone(),
         });
     }
+
+    // Each partner gets a push link to a collection of its own that records what it
+    // is sent; the crawl waits until everything due was pushed.
+    for m in council.iter_mut().filter(|m| m.agreement.is_some()) {
+        let (url, inbox) = partner_inbox().await;
+        let (s, v) = app
+            .call(
+                "PUT",
+                &format!("/api/v1/partners/{}/link", m.id),
+                Some(&coordinator),
+                Some(json!({"url": url, "token": "issued-by-the-partner"})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        m.inbox = Some(inbox);
+    }
+    common::until("every partner's push", || async {
+        let (_, partners) = app.get("/api/v1/partners", &coordinator).await;
+        partners
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["sync"]["last_success"].is_string() && p["sync"]["backlog"] == 0)
+    })
+    .await;
 
     let app = std::sync::Arc::new(app);
     let planted = std::sync::Arc::new(planted);
