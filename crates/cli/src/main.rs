@@ -482,6 +482,10 @@ fn print_demo_banner(creds: &DemoCredentials, path: &Path, items: i64) {
             u.api_token, creds.base_url
         );
         println!(
+            "  push to a partner council: curl -X PUT -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' -d '{{\"url\": \"<its TAXII collection>\", \"token\": \"<the token it issued you>\"}}' {}/api/v1/partners/<id>/link   (README: Connecting two councils)",
+            u.api_token, creds.base_url
+        );
+        println!(
             "  who runs what, anonymised: curl -H 'Authorization: Bearer {}' {}/api/v1/assets/products",
             u.api_token, creds.base_url
         );

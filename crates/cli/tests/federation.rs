@@ -1,8 +1,8 @@
 //! Three councils, three real `tsunagu serve` processes on loopback, each with its own
 //! database (issue 12): A pushes to B, B pushes to C. An item A's provider lets travel
 //! on reaches C as B's item, never naming A; an item it does not let travel on stops at
-//! B, whatever B's coordinator tries; a retraction at A hides the copies at B and C
-//! within seconds.
+//! B, whatever B's coordinator tries; an edit at A reaches B and C, a narrowing at A
+//! hides B's copy, and a retraction at A hides the copies at B and C, within seconds.
 
 #![allow(clippy::unwrap_used)]
 
@@ -282,8 +282,53 @@ async fn three_councils_keep_scope_never_reshare_and_propagate_retraction() {
         "B's coordinator widened A's item: {s} {v}"
     );
 
-    // A retracts the item that travelled: B and C hide their copies within seconds.
+    // A's coordinator edits the item that travels: the new revision reaches B and C.
     let travels_id = travels["id"].as_str().unwrap();
+    let (s, v) = a
+        .call(
+            "PUT",
+            &format!("/api/v1/items/{travels_id}"),
+            &a.coordinator,
+            Some(share("Travels on (updated)", true)),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let updated = within("the update at C", || async {
+        c.titled(&c.admin, "Travels on (updated)").await.is_some()
+    })
+    .await;
+    println!("update: at C after {updated:?}");
+    let at_b = b.titled(&b.admin, "Travels on (updated)").await.unwrap();
+    let at_c = c.titled(&c.admin, "Travels on (updated)").await.unwrap();
+    assert_eq!(
+        at_c["id"],
+        c.titled(&c.coordinator, "Travels on (updated)")
+            .await
+            .unwrap()["id"]
+    );
+    assert_eq!(c.titles().await.len(), 1, "the same copy, a new revision");
+
+    // A narrows the other item away from partners: B hides its copy.
+    let stays_at_a = stays["id"].as_str().unwrap();
+    let (s, v) = a
+        .call(
+            "PUT",
+            &format!("/api/v1/items/{stays_at_a}/scope"),
+            &a.coordinator,
+            Some(json!({"scope": {"classes": ["class1"]}})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let narrowed = within("the narrowed copy hidden at B", || async {
+        b.call("GET", &format!("/api/v1/items/{stays_id}"), &b.admin, None)
+            .await
+            .0
+            == 404
+    })
+    .await;
+    println!("narrowing: hidden at B after {narrowed:?}");
+
+    // A retracts the item that travelled: B and C hide their copies within seconds.
     let (s, v) = a
         .call(
             "POST",
@@ -310,11 +355,8 @@ async fn three_councils_keep_scope_never_reshare_and_propagate_retraction() {
     })
     .await;
     println!("retraction: hidden at B after {hidden_at_b:?}, at C {hidden_at_c:?} later");
-    assert!(c.titled(&c.admin, "Travels on").await.is_none());
-    assert!(
-        b.titled(&b.admin, "Stays with B").await.is_some(),
-        "the other item is untouched"
-    );
+    assert!(c.titled(&c.admin, "Travels on (updated)").await.is_none());
+    assert!(b.titles().await.len() == 2, "B's coordinator still has both copies");
 
     // The operators see it: B's pushes to C succeeded, with nothing waiting.
     let (_, partners) = b
@@ -327,8 +369,8 @@ async fn three_councils_keep_scope_never_reshare_and_propagate_retraction() {
         .find(|p| p["id"] == c_at_b.as_str())
         .unwrap();
     assert_eq!(
-        to_c["sync"]["pushed"], 2,
-        "the item and its revocation: {to_c}"
+        to_c["sync"]["pushed"], 3,
+        "the item, its new revision and its revocation: {to_c}"
     );
     assert_eq!(to_c["sync"]["backlog"], 0, "{to_c}");
     assert!(to_c["sync"]["last_error"].is_null(), "{to_c}");

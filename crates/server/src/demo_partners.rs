@@ -2,6 +2,9 @@
 //! and general items up to TLP:AMBER about the electricity and gas sectors, and a
 //! foreign partner CERT that receives general items up to TLP:GREEN. The coordination
 //! centre shares three items with partners; everything else the demo holds stays home.
+//! The ISAC has sent two items of its own, through the same path as a partner's TAXII
+//! push: the council's members see them with the ISAC as their source, and the one the
+//! ISAC let travel on reaches the partner CERT too.
 
 use std::collections::BTreeSet;
 
@@ -11,7 +14,7 @@ use tsunagu_core::ids::{MemberId, UserId};
 use tsunagu_core::indicator::Tlp;
 use tsunagu_core::item::ItemDraft;
 use tsunagu_core::member::{Member, MemberClass, Sector, SpecialRole};
-use tsunagu_core::user::UserRole;
+use tsunagu_core::user::{UserRole, Viewer};
 use tsunagu_store::Store;
 
 use crate::api::items::share_item;
@@ -52,6 +55,7 @@ pub(crate) async fn populate(
         ),
     ];
     let mut out = Vec::new();
+    let mut registered = Vec::new();
     let mut tx = store.begin().await?;
     for (name, sector, login, agreement) in partners {
         let password = random_password();
@@ -65,6 +69,7 @@ pub(crate) async fn populate(
             &hash,
         )
         .await?;
+        registered.push(m.clone());
         out.push(DemoPartner {
             id: m.id.to_string(),
             name: m.name,
@@ -118,5 +123,64 @@ pub(crate) async fn populate(
         share_item(&mut tx, &v, draft.parse()?, &[]).await?;
     }
     tx.commit().await?;
+    receive_from_isac(store, &registered[0]).await?;
     Ok(out)
+}
+
+/// The ISAC's two items, as its own tsunagu would push them to this council.
+async fn receive_from_isac(store: &Store, isac: &Member) -> ApiResult<()> {
+    let user = store
+        .users_of(isac.id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("the demo ISAC has no user".into()))?;
+    let v = Viewer::uncleared(user, isac.clone());
+    let at = "2026-11-20T01:00:00.000Z";
+    let report = |n: u8, tlp: Tlp, title: &str, about: &str, domain: &str, onward: bool| {
+        let marking = tlp.stix_marking_id();
+        let indicator = format!("indicator--6d1f0a52-93c4-4b5e-8f7a-2c1b9e4d0a{n:02}");
+        let mut report = json!({
+            "type": "report", "spec_version": "2.1",
+            "id": format!("report--6d1f0a52-93c4-4b5e-8f7a-2c1b9e4d0b{n:02}"),
+            "created": at, "modified": at, "published": at, "name": title, "description": about,
+            "report_types": ["threat-report"], "confidence": 85,
+            "object_refs": [indicator], "object_marking_refs": [marking],
+        });
+        if onward {
+            report[crate::federation::ONWARD] = true.into();
+        }
+        [
+            json!({
+                "type": "indicator", "spec_version": "2.1", "id": indicator,
+                "created": at, "modified": at, "valid_from": at,
+                "pattern": format!("[domain-name:value = '{domain}']"), "pattern_type": "stix",
+                "object_marking_refs": [marking],
+            }),
+            report,
+        ]
+    };
+    let objects: Vec<serde_json::Value> = [
+        report(
+            1,
+            Tlp::Amber,
+            "Spear-phishing of substation engineers with fake relay-firmware notices",
+            "Engineers at two transmission operators received notices of a protection-relay firmware update linking to a credential-harvesting site. Relayed by the electricity ISAC.",
+            "relay-firmware-update.example.net",
+            false,
+        ),
+        report(
+            2,
+            Tlp::Green,
+            "Scanning of exposed SCADA HMIs from a new botnet",
+            "A botnet probes internet-exposed HMIs of energy operators with default credentials. The ISAC lets partners pass this on.",
+            "hmi-probe.example.org",
+            true,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    crate::federation::receive(store, &v, &objects).await?;
+    Ok(())
 }

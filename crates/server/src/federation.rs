@@ -29,7 +29,7 @@ use tsunagu_core::item::{Item, ItemStatus};
 use tsunagu_core::member::MemberClass;
 use tsunagu_core::stix;
 use tsunagu_core::user::Viewer;
-use tsunagu_store::{OutboxEntry, OutboxState, PartnerLink, StoreError, SyncOutcome};
+use tsunagu_store::{OutboxEntry, OutboxState, PartnerLink, Store, StoreError, SyncOutcome};
 
 use crate::api::items::share_item;
 use crate::error::ApiError;
@@ -374,7 +374,7 @@ async fn post(http: &reqwest::Client, link: &PartnerLink, objects: Vec<Value>) -
 /// 403 when the partner has no agreement; 422 naming the object at fault; database
 /// failures.
 pub async fn receive(
-    state: &AppState,
+    store: &Store,
     v: &Viewer,
     objects: &[Value],
 ) -> Result<ImportSummary, ApiError> {
@@ -383,7 +383,7 @@ pub async fn receive(
         .agreement
         .clone()
         .ok_or_else(|| ApiError::Forbidden("this partner has no sharing agreement".into()))?;
-    let identities = check_creators(state, v, objects).await?;
+    let identities = check_creators(store, v, objects).await?;
     let mut revoked: Vec<String> = Vec::new();
     let mut onward: HashSet<String> = HashSet::new();
     let mut rest: Vec<&Value> = Vec::new();
@@ -447,10 +447,9 @@ pub async fn receive(
             incoming.push((external_id, candidate.content, originals));
         }
     }
-    apply(state, v, incoming, &revoked, &mut summary).await?;
+    apply(store, v, incoming, &revoked, &mut summary).await?;
     for identity in identities {
-        state
-            .store
+        store
             .pin_partner_identity(&identity, v.member.id, OffsetDateTime::now_utc())
             .await?;
     }
@@ -479,7 +478,7 @@ fn beyond(agreement: &Agreement, item: &Item) -> Option<String> {
 /// The identities the objects are created by, once checked: none may be a local
 /// member's, this council's name, or pinned to another partner. Refusals are audited.
 async fn check_creators(
-    state: &AppState,
+    store: &Store,
     v: &Viewer,
     objects: &[Value],
 ) -> Result<Vec<String>, ApiError> {
@@ -494,7 +493,7 @@ async fn check_creators(
         })
         .collect();
     let council = stix::council_identity_id();
-    let members = state.store.members(None).await?;
+    let members = store.members(None).await?;
     let mut out = Vec::new();
     for o in objects {
         let Some(creator) = o.get("created_by_ref").and_then(Value::as_str) else {
@@ -509,7 +508,7 @@ async fn check_creators(
                 && (creator == format!("identity--{}", m.id)
                     || (!name.is_empty() && m.name.eq_ignore_ascii_case(name)))
         });
-        let why = match (claimed, state.store.partner_of_identity(creator).await?) {
+        let why = match (claimed, store.partner_of_identity(creator).await?) {
             (Some(m), _) if m.class == MemberClass::Partner => {
                 Some((m.id, "claims to be another partner"))
             }
@@ -520,7 +519,7 @@ async fn check_creators(
         if let Some((claimed, why)) = why {
             let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
             tracing::warn!(partner = %v.member.id, object = id, %why, "refused a partner's objects");
-            let mut tx = state.store.begin().await?;
+            let mut tx = store.begin().await?;
             tx.audit(&audit_by(
                 Some(v),
                 "partner.refused",
@@ -541,14 +540,14 @@ async fn check_creators(
 
 /// Stores the partner's items and retracts the revoked ones, in one transaction.
 async fn apply(
-    state: &AppState,
+    store: &Store,
     v: &Viewer,
     incoming: Vec<(String, tsunagu_core::item::ItemContent, stix::StixOriginals)>,
     revoked: &[String],
     summary: &mut ImportSummary,
 ) -> Result<(), ApiError> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = state.store.begin().await?;
+    let mut tx = store.begin().await?;
     for (external_id, content, originals) in incoming {
         let print = interop::fingerprint(&content, Some(&originals));
         let existing = match tx.external_item(v.member.id, &external_id).await? {

@@ -1136,7 +1136,7 @@ async fn add_objects(
         .collect();
     let summary = if v.member.class == MemberClass::Partner {
         // A partner council's push: items of the partner, within its agreement.
-        crate::federation::receive(&state, &v, objects).await?
+        crate::federation::receive(&state.store, &v, objects).await?
     } else {
         let bundle = json!({
             "type": "bundle",
