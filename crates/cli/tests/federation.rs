@@ -356,7 +356,10 @@ async fn three_councils_keep_scope_never_reshare_and_propagate_retraction() {
     .await;
     println!("retraction: hidden at B after {hidden_at_b:?}, at C {hidden_at_c:?} later");
     assert!(c.titled(&c.admin, "Travels on (updated)").await.is_none());
-    assert!(b.titles().await.len() == 2, "B's coordinator still has both copies");
+    assert!(
+        b.titles().await.len() == 2,
+        "B's coordinator still has both copies"
+    );
 
     // The operators see it: B's pushes to C succeeded, with nothing waiting.
     let (_, partners) = b

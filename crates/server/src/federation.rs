@@ -190,11 +190,12 @@ async fn sync_partner(
     let idle_check = link
         .last_success
         .is_none_or(|t| OffsetDateTime::now_utc() - t > IDLE_CHECK);
-    if work.is_empty()
-        && idle_check
-        && let Err(why) = probe(http, link).await
-    {
-        return Ok((failed(link, why), tally));
+    let mut contacted = false;
+    if work.is_empty() && idle_check {
+        if let Err(why) = probe(http, link).await {
+            return Ok((failed(link, why), tally));
+        }
+        contacted = true;
     }
     for (item, push, entry) in work {
         let (container, objects) = match push {
@@ -210,6 +211,7 @@ async fn sync_partner(
                 (container, objects)
             }
         };
+        contacted = true;
         let (state_after, detail) = match post(http, link, objects).await {
             Posted::Accepted => (
                 if push == Push::Item {
@@ -244,7 +246,13 @@ async fn sync_partner(
             )
             .await?;
     }
-    Ok((SyncOutcome::Done { watermark }, tally))
+    Ok((
+        SyncOutcome::Done {
+            watermark,
+            contacted,
+        },
+        tally,
+    ))
 }
 
 /// The item's objects as the partner's view shows them, with its container's id; the

@@ -572,7 +572,7 @@ async fn a_push_arrives_as_the_partners_item_and_changes_follow(app: &TestApp) {
     ))
     .await;
     // Within A's side (AMBER) but beyond B's (GREEN): B refuses it.
-    let refused = post(share(
+    post(share(
         "Too restricted for B",
         "amber",
         json!({"classes": ["class2", "partner"]}),
@@ -648,7 +648,6 @@ async fn a_push_arrives_as_the_partners_item_and_changes_follow(app: &TestApp) {
     assert_eq!(status["pushed"], 1, "{status}");
     assert_eq!(status["failures"], 0, "{status}");
     assert!(status["last_success"].is_string(), "{status}");
-    let _ = refused;
 
     // The provider narrows the item away from partners: B hides its copy.
     let narrow = |classes: Value| {
@@ -718,6 +717,40 @@ async fn a_push_arrives_as_the_partners_item_and_changes_follow(app: &TestApp) {
         ["shared", "retracted", "shared", "retracted"],
         "{revisions}"
     );
+
+    // B moves to a new address, where it takes AMBER: everything due goes again, the
+    // item the old address refused included (the retracted one stays home).
+    let moved = TestApp::spawn(common::Db::Sqlite).await.unwrap();
+    let mc = council(&moved).await;
+    let (_, token_at_moved) = partner(
+        &moved,
+        &mc.coordinator,
+        "Council A",
+        "council-a",
+        json!({"classes": ["class1", "class2"], "max_tlp": "amber"}),
+    )
+    .await;
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/partners/{b_here}/link"),
+            Some(&c.coordinator),
+            Some(json!({"url": format!("{}/taxii2/root/collections/submissions/", moved.base), "token": token_at_moved})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    common::until("the refused item at the new address", || async {
+        titled(&moved, &mc.coordinator, "Too restricted for B")
+            .await
+            .is_some()
+    })
+    .await;
+    assert!(
+        titled(&moved, &mc.coordinator, "Pushed to partners")
+            .await
+            .is_none()
+    );
+    moved.finish().await;
 
     // An unreachable partner: retried with backoff, and local sharing goes on.
     other.finish().await;

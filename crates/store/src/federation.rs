@@ -101,6 +101,9 @@ pub enum SyncOutcome {
     Done {
         /// The new watermark.
         watermark: (i64, i64),
+        /// Whether the partner was contacted (a push or a link check): only then is
+        /// this the last success.
+        contacted: bool,
     },
     /// The partner could not be reached or failed; retried at `retry_at`.
     Failed {
@@ -113,11 +116,21 @@ pub enum SyncOutcome {
 
 impl Store {
     /// Sets (or replaces) where a partner's view is pushed; the next sync sends the
-    /// whole view again, checked against what the partner was already sent.
+    /// whole view again, checked against what the partner was already sent (at another
+    /// address, nothing counts as sent: everything due goes again).
     ///
     /// # Errors
     /// On database failure.
     pub async fn put_partner_link(&self, partner: MemberId, url: &str, token: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM partner_outbox WHERE partner_id = $1 AND EXISTS \
+             (SELECT 1 FROM partner_links WHERE partner_id = $1 AND url <> $2)",
+        )
+        .bind(partner.to_string())
+        .bind(url)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO partner_links (partner_id, url, token) VALUES ($1, $2, $3) \
              ON CONFLICT (partner_id) DO UPDATE SET url = $2, token = $3, watermark_at = 0, \
@@ -126,8 +139,9 @@ impl Store {
         .bind(partner.to_string())
         .bind(url)
         .bind(token)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -183,7 +197,7 @@ impl Store {
         until: OffsetDateTime,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE partner_links SET lease_until = $3, last_attempt = $2 \
+            "UPDATE partner_links SET lease_until = $3 \
              WHERE partner_id = $1 AND lease_until <= $2 AND next_attempt <= $2",
         )
         .bind(partner.to_string())
@@ -208,10 +222,13 @@ impl Store {
         refused: i64,
     ) -> Result<()> {
         let q = match outcome {
-            SyncOutcome::Done { watermark } => sqlx::query(
-                "UPDATE partner_links SET lease_until = 0, last_success = $2, last_error = NULL, \
-                 failures = 0, next_attempt = 0, watermark_at = $3, watermark_seq = $4, \
-                 backlog = $5, pushed = pushed + $6, refused = refused + $7 WHERE partner_id = $1",
+            SyncOutcome::Done { watermark, .. } => sqlx::query(
+                "UPDATE partner_links SET lease_until = 0, \
+                 last_attempt = CASE WHEN $8 = 1 THEN $2 ELSE last_attempt END, \
+                 last_success = CASE WHEN $8 = 1 THEN $2 ELSE last_success END, \
+                 last_error = NULL, failures = 0, next_attempt = 0, watermark_at = $3, \
+                 watermark_seq = $4, backlog = $5, pushed = pushed + $6, refused = refused + $7 \
+                 WHERE partner_id = $1",
             )
             .bind(partner.to_string())
             .bind(to_ms(now))
@@ -220,17 +237,18 @@ impl Store {
             SyncOutcome::Failed { error, retry_at } => sqlx::query(
                 "UPDATE partner_links SET lease_until = 0, last_error = $2, \
                  failures = failures + 1, next_attempt = $3, backlog = $4, pushed = pushed + $5, \
-                 refused = refused + $6 WHERE partner_id = $1",
+                 refused = refused + $6, last_attempt = $7 WHERE partner_id = $1",
             )
             .bind(partner.to_string())
             .bind(error.clone())
             .bind(to_ms(*retry_at)),
         };
-        q.bind(backlog)
-            .bind(pushed)
-            .bind(refused)
-            .execute(&self.pool)
-            .await?;
+        let q = q.bind(backlog).bind(pushed).bind(refused);
+        let q = match outcome {
+            SyncOutcome::Done { contacted, .. } => q.bind(i64::from(*contacted)),
+            SyncOutcome::Failed { .. } => q.bind(to_ms(now)),
+        };
+        q.execute(&self.pool).await?;
         Ok(())
     }
 
