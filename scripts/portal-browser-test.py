@@ -304,10 +304,11 @@ def main():
             "/portal/constituency", "/portal/observations", "/portal/trends", "/portal/kev", "/portal/assets",
             "/portal/incidents", "/portal/incidents/new", "/portal/consultations/new", consultation_url,
             "/portal/settings/channels", "/portal/settings/tokens", "/portal/settings/users",
+            "/portal/governance",
         ])
         story.check_pages(co_page, [
             "/portal/alerts/new", alert_url, "/portal/constituency", consultation_url, "/portal/audit",
-            "/portal/members", "/portal/clearances", "/portal/partners",
+            "/portal/members", "/portal/clearances", "/portal/partners", "/portal/governance",
         ])
         co_page.goto(story.base + "/portal/constituency")
         expect(co_page.locator("#h-queue")).to_contain_text("1")

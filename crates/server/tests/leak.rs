@@ -542,6 +542,7 @@ async fn portal_pages(
         "/portal/clearances",
         "/portal/settings/users",
         "/portal/partners",
+        "/portal/governance",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);

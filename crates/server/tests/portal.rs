@@ -2847,7 +2847,192 @@ on_both_backends!(
     consultation_pages,
     audit_page,
     member_administration,
+    governance_pages,
 );
+
+/// Governance in the portal: the committee proposes and confirms a declaration (the
+/// proposer cannot confirm its own, refused in the page); the coordinator sends a
+/// binding request to class 2, a class-2 member answers it, the coordinator sees who
+/// answered; the secretariat opens a vote, a member votes once and keeps its receipt,
+/// and after closing finds its receipt's hash on the board beside the results chart.
+async fn governance_pages(app: &TestApp) {
+    let c = council(app).await;
+    let (m, _) = admitted_in(app, &c, "Kirishiro Power", "class2", "electricity", false).await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/members/{}/users", c.admin_member),
+            Some(&c.admin),
+            json!({"login": "sec-portal", "password": "a long secretariat password", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let mut sec = Browser::new(app);
+    sec.login("sec-portal", "a long secretariat password").await;
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let mut member = Browser::new(app);
+    member.login(&admin_login(&m), MEMBER_PASSWORD).await;
+
+    // Declarations: the member sees the section but no forms.
+    let page = member.get("/portal/governance").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/portal/governance\" aria-current=\"page\"")
+    );
+    for form in ["propose-declaration", "send-rfi", "open-vote"] {
+        assert!(!page.body.contains(&format!("id=\"{form}\"")), "{form}");
+    }
+    // A binding request without a declaration in force is refused in the form.
+    let page = co.get("/portal/governance").await;
+    assert!(page.body.contains("id=\"send-rfi\""), "{}", page.body);
+    fn rfi(t: &str) -> [(&'static str, &str); 5] {
+        [
+            ("_csrf", t),
+            ("title", "Which VPN gateways do you run?"),
+            (
+                "question",
+                "List the VPN gateway products and versions you run.",
+            ),
+            ("class.class2", "1"),
+            ("binding", "1"),
+        ]
+    }
+    let t = page.csrf();
+    let refused = rfi(&t);
+    let p = co.post("/portal/governance/rfis", &refused).await;
+    assert_eq!(p.status, 409, "{}", p.body);
+    assert!(p.body.contains("id=\"rfi-error\""), "{}", p.body);
+    assert!(
+        p.body.contains("value=\"Which VPN gateways do you run?\""),
+        "the values are kept"
+    );
+
+    let page = sec.get("/portal/governance").await;
+    let t = page.csrf();
+    let p = sec
+        .post(
+            "/portal/governance/declarations",
+            &[
+                ("_csrf", &t),
+                ("reason", "Wiper campaign against the grid"),
+                ("ends_at", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = sec.get("/portal/governance?ok=proposed").await;
+    assert!(page.body.contains("Wiper campaign against the grid"));
+    let confirm = page.body[..page.body.find("/confirm\"").expect("a confirm button")]
+        .rsplit("action=\"")
+        .next()
+        .unwrap()
+        .to_owned()
+        + "/confirm";
+    let p = sec.post(&confirm, &[("_csrf", &page.csrf())]).await;
+    assert_eq!(
+        p.status, 409,
+        "the proposer does not confirm its own: {}",
+        p.body
+    );
+    assert!(p.body.contains("id=\"declaration-error\""), "{}", p.body);
+    let page = co.get("/portal/governance").await;
+    let p = co.post(&confirm, &[("_csrf", &page.csrf())]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = member.get("/portal/governance").await;
+    assert!(
+        page.body.contains("class=\"badge warn\">発効中"),
+        "{}",
+        page.body
+    );
+
+    // Now the binding request goes; the member answers it.
+    let page = co.get("/portal/governance").await;
+    let t = page.csrf();
+    let sent = rfi(&t);
+    let p = co.post("/portal/governance/rfis", &sent).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let rfi_page = p.location().trim_end_matches("?ok=sent").to_owned();
+    let page = co.get(&rfi_page).await;
+    assert!(page.body.contains("id=\"rfi-tracking\""), "{}", page.body);
+    assert!(page.body.contains("0 / 1"), "{}", page.body);
+    let page = member.get("/portal/governance").await;
+    assert!(page.body.contains("Which VPN gateways do you run?"));
+    assert!(page.body.contains("未回答"));
+    let page = member.get(&rfi_page).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        !page.body.contains("id=\"rfi-tracking\""),
+        "members see no tracking"
+    );
+    let t = page.csrf();
+    let p = member
+        .post(
+            &format!("{rfi_page}/answer"),
+            &[("_csrf", &t), ("text", "")],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"answer-error\""));
+    let p = member
+        .post(
+            &format!("{rfi_page}/answer"),
+            &[
+                ("_csrf", &t),
+                ("text", "FortiGate 60F on 7.2.5, two sites."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = co.get(&rfi_page).await;
+    assert!(page.body.contains("1 / 1"), "{}", page.body);
+    assert!(page.body.contains("Kirishiro Power"));
+
+    // A vote closing in three seconds (opened over the API: the form takes minutes).
+    let closes = time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
+    let (s, vote) = app
+        .post(
+            "/api/v1/votes",
+            Some(&c.admin),
+            json!({"question": "Adopt the revised rules?", "choices": ["yes", "no"],
+                   "closes_at": closes.format(&time::format_description::well_known::Rfc3339).unwrap()}),
+        )
+        .await;
+    assert_eq!(s, 201, "{vote}");
+    let vote_page = format!("/portal/governance/votes/{}", vote["id"].as_str().unwrap());
+    let page = member.get(&vote_page).await;
+    assert!(page.body.contains("id=\"ballot\""), "{}", page.body);
+    let p = member
+        .post(
+            &format!("{vote_page}/ballot"),
+            &[("_csrf", &page.csrf()), ("choice", "0")],
+        )
+        .await;
+    assert_eq!(p.status, 201, "{}", p.body);
+    assert!(p.body.contains("id=\"ballot-receipt\""), "{}", p.body);
+    let hash_at = p.body.find("<code>").unwrap() + 6;
+    let hash = p.body[hash_at..hash_at + 64].to_owned();
+    let page = member.get(&vote_page).await;
+    assert!(!page.body.contains("id=\"ballot\""), "one vote per member");
+    assert!(!page.body.contains(&hash), "the receipt is shown once");
+    common::until("the vote closed", || async {
+        app.get(
+            &format!("/api/v1/votes/{}", vote["id"].as_str().unwrap()),
+            &c.admin,
+        )
+        .await
+        .1["closed"]
+            == true
+    })
+    .await;
+    let page = member.get(&vote_page).await;
+    assert!(page.body.contains("id=\"results-chart\""), "{}", page.body);
+    assert!(page.body.contains("<svg"), "{}", page.body);
+    assert!(
+        page.body.contains(&hash),
+        "the member finds its vote on the board"
+    );
+}
 
 // ---- The browser test ----
 

@@ -166,7 +166,7 @@ const LOCAL: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]");
 
 /// A `datetime-local` value, read as JST.
-fn parse_local(s: &str) -> Option<OffsetDateTime> {
+pub(super) fn parse_local(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
     let s = s.get(..16).unwrap_or(s);
     PrimitiveDateTime::parse(s, LOCAL)

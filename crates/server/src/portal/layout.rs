@@ -12,7 +12,7 @@ use super::i18n::Lang;
 use super::session::Session;
 
 /// The navigation: path, message key.
-const NAV: [(&str, &str); 12] = [
+const NAV: [(&str, &str); 13] = [
     ("/portal/", "nav_dashboard"),
     ("/portal/items", "nav_items"),
     ("/portal/items/new", "nav_new_item"),
@@ -24,6 +24,7 @@ const NAV: [(&str, &str); 12] = [
     ("/portal/kev", "nav_kev"),
     ("/portal/assets", "nav_assets"),
     ("/portal/incidents", "nav_incidents"),
+    ("/portal/governance", "nav_governance"),
     ("/portal/settings", "nav_settings"),
 ];
 

@@ -15,6 +15,7 @@ pub mod clearances;
 pub mod constituency;
 pub mod consultations;
 pub mod dashboard;
+pub mod governance;
 pub mod i18n;
 pub mod incidents;
 pub mod items;
@@ -175,6 +176,28 @@ pub fn router() -> Router<AppState> {
             get(partners::page).post(partners::register),
         )
         .route("/portal/partners/link", post(partners::link))
+        .route("/portal/governance", get(governance::page))
+        .route("/portal/governance/declarations", post(governance::propose))
+        .route(
+            "/portal/governance/declarations/{id}/confirm",
+            post(governance::confirm),
+        )
+        .route(
+            "/portal/governance/declarations/{id}/end",
+            post(governance::end),
+        )
+        .route("/portal/governance/rfis", post(governance::send))
+        .route("/portal/governance/rfis/{id}", get(governance::rfi))
+        .route(
+            "/portal/governance/rfis/{id}/answer",
+            post(governance::answer),
+        )
+        .route("/portal/governance/votes", post(governance::open))
+        .route("/portal/governance/votes/{id}", get(governance::vote))
+        .route(
+            "/portal/governance/votes/{id}/ballot",
+            post(governance::ballot),
+        )
         .route("/portal/members", get(members::page))
         .route(
             "/portal/members/applications/{id}/approve",
