@@ -2458,6 +2458,71 @@ async fn member_administration(app: &TestApp) {
     let page = kb.get("/portal/members?ok=rejected").await;
     assert!(page.body.contains("却下を記録しました。"));
     assert!(!page.body.contains("we can give feedback"));
+
+    // The committee's decisions on members: the task force and expulsion. A committee
+    // member that sees pseudonyms only can expel but sees no task-force standing.
+    assert!(
+        page.body
+            .contains(&format!("action=\"/portal/members/{m}/expel\""))
+    );
+    assert!(
+        !page
+            .body
+            .contains(&format!("action=\"/portal/members/{k}/expel\"")),
+        "not itself"
+    );
+    assert!(!page.body.contains("/task-force\""), "{}", page.body);
+    let page = co.get("/portal/members").await;
+    let ct = page.csrf();
+    let tf = format!("/portal/members/{k}/task-force");
+    assert!(
+        page.body.contains(&format!("action=\"{tf}\"")),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page
+            .body
+            .contains(&format!("action=\"/portal/members/{m}/task-force\"")),
+        "general members are not in the task force"
+    );
+    let p = co.post(&tf, &[("_csrf", &ct), ("suspended", "1")]).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/members?ok=task_force"),
+        "{}",
+        p.body
+    );
+    let (_, km) = app.get(&format!("/api/v1/members/{k}"), &c.admin).await;
+    assert_eq!(km["details"]["tf_suspended"], true, "{km}");
+    assert!(
+        co.get("/portal/members")
+            .await
+            .body
+            .contains("タスクフォースに戻す")
+    );
+    // Expulsion ends the member's sessions and tokens at once.
+    let expel = format!("/portal/members/{m}/expel");
+    let p = co
+        .post(&expel, &[("_csrf", &ct), ("reason", "repeated leaks")])
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/members?ok=expelled"),
+        "{}",
+        p.body
+    );
+    let (s, _) = app.get("/api/v1/me", &token).await;
+    assert_eq!(s, 401);
+    let gone = b.get("/portal/").await;
+    assert_ne!(gone.status, 200, "the expelled member's session ended");
+    let page = co.get("/portal/members").await;
+    assert!(page.body.contains("<td>除名</td>"), "{}", page.body);
+    assert!(
+        !page.body.contains(&format!("action=\"{expel}\"")),
+        "not twice"
+    );
+    assert!(audit_actions(app).await.iter().any(|a| a == "member.expel"));
 }
 
 /// The clearance page: the coordinator grants by login through the form (refusals shown

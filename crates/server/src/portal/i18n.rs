@@ -5,7 +5,7 @@ use time::macros::{format_description, offset};
 use time::{OffsetDateTime, UtcOffset};
 use tsunagu_core::alert::Severity;
 use tsunagu_core::item::{Confidence, ItemKind, ItemStatus};
-use tsunagu_core::member::{MemberClass, Sector, SpecialRole};
+use tsunagu_core::member::{MemberClass, MemberStatus, Sector, SpecialRole};
 use tsunagu_core::view::Audience;
 
 /// A language of the portal.
@@ -99,6 +99,18 @@ impl Lang {
             MemberClass::Class2 => "class2",
             MemberClass::General => "general",
             MemberClass::Partner => "partner",
+        })
+    }
+
+    /// A member status's name.
+    #[must_use]
+    pub fn member_status(self, s: MemberStatus) -> &'static str {
+        self.t(match s {
+            MemberStatus::Applied => "status_applied",
+            MemberStatus::Active => "status_active",
+            MemberStatus::Rejected => "status_rejected",
+            MemberStatus::Withdrawn => "status_withdrawn",
+            MemberStatus::Expelled => "status_expelled",
         })
     }
 
@@ -1022,6 +1034,28 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "activity_items" => ("共有された情報", "Items shared with you"),
         "activity_alerts" => ("受け取った警報", "Alerts received"),
         "nav_governance" => ("運営", "Governance"),
+        "status_applied" => ("申請中", "Applied"),
+        "status_active" => ("会員", "Active"),
+        "status_rejected" => ("申請却下", "Rejected"),
+        "status_withdrawn" => ("退会", "Withdrawn"),
+        "status_expelled" => ("除名", "Expelled"),
+        "committee_decisions" => ("運営委員会の決定", "Committee decisions"),
+        "member_expelled" => (
+            "会員を除名しました。その利用者のセッションとトークンはすべて無効です。",
+            "Member expelled: every session and token of its users has ended.",
+        ),
+        "task_force_changed" => (
+            "タスクフォースの扱いを変更しました。",
+            "Task-force standing changed.",
+        ),
+        "in_task_force" => ("タスクフォース", "Task force"),
+        "not_in_task_force" => ("タスクフォース外", "Not in the task force"),
+        "tf_suspend" => ("タスクフォースから外す", "Move out of the task force"),
+        "tf_restore" => ("タスクフォースに戻す", "Back into the task force"),
+        "tf_approve" => ("タスクフォース参加を特別承認", "Approve for the task force"),
+        "tf_unapprove" => ("特別承認を取り消す", "Withdraw the special approval"),
+        "expel" => ("除名する", "Expel"),
+        "expel_reason" => ("除名の理由", "Reason for expulsion"),
         "governance_title" => (
             "運営（宣言・情報提供要請・議決）",
             "Governance: declarations, requests, votes",

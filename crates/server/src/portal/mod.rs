@@ -176,6 +176,12 @@ pub fn router() -> Router<AppState> {
             get(partners::page).post(partners::register),
         )
         .route("/portal/partners/link", post(partners::link))
+        .route("/portal/members/{id}/expel", post(members::expel))
+        .route("/portal/members/{id}/task-force", post(members::task_force))
+        .route(
+            "/portal/members/{id}/task-force-approval",
+            post(members::task_force_approve),
+        )
         .route("/portal/governance", get(governance::page))
         .route("/portal/governance/declarations", post(governance::propose))
         .route(
