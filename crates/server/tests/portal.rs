@@ -1881,6 +1881,113 @@ async fn incidents_and_their_clocks(app: &TestApp) {
         assert!(!list.body.contains("Ransomware at the billing centre"));
     }
     assert_eq!(r.get("/portal/incidents/not-an-id").await.status, 404);
+
+    // The follow-ups: only the reporter sees the report form, consent and sharing.
+    let page = reg.get(&path).await;
+    for form in ["report-form", "consent-form", "share-form"] {
+        assert!(!page.body.contains(&format!("id=\"{form}\"")), "{form}");
+    }
+    let page = r.get(&path).await;
+    assert!(page.body.contains("id=\"report-form\""), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"ransom_note\""),
+        "the ransomware part"
+    );
+    let t = page.csrf();
+    // A final report without its ransomware part: named in the form, nothing stored.
+    let fin = [
+        ("_csrf", t.as_str()),
+        ("stage", "final"),
+        ("purpose", "incident_response"),
+        ("summary", "Contained; restoring from backups."),
+        ("cause", "An unpatched VPN appliance."),
+        ("intrusion_method", "Stolen VPN credentials."),
+        ("damage", "Billing offline for two days."),
+        ("measures", "Rebuilt the domain, rotated every credential."),
+        ("techniques", "T1486 T1133"),
+        ("indicators", "ipv4 198.51.100.23\nlock-pay.example.net"),
+        ("service_level_deviation", "no"),
+    ];
+    let p = r.post(&format!("{path}/reports"), &fin).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"report-error\""), "{}", p.body);
+    assert!(p.body.contains("ransomware"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("Rebuilt the domain, rotated every credential."),
+        "values kept"
+    );
+    assert!(!r.get(&path).await.body.contains("id=\"report-2\""));
+    let mut with_part = fin.to_vec();
+    with_part.extend([
+        ("ransom_note", "Your files are encrypted."),
+        ("encrypted_extension", ".lockbit"),
+        ("family", "LockBit"),
+        ("intrusion_route", "VPN appliance"),
+    ]);
+    let p = r.post(&format!("{path}/reports"), &with_part).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = r.get(p.location()).await;
+    assert!(page.body.contains("id=\"report-2\""), "{}", page.body);
+    assert!(page.body.contains("198.51.100.23"));
+    assert!(page.body.contains("T1486"));
+    // The regulator reads the final report too.
+    assert!(reg.get(&path).await.body.contains("Rebuilt the domain"));
+    // Consent (recorded, and offered back as a withdrawal), then the reporter shares
+    // it anonymised.
+    let p = r
+        .post(
+            &format!("{path}/consent"),
+            &[("_csrf", &t), ("consent_to_share", "1")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = r.get(p.location()).await;
+    assert!(
+        page.body.contains("共有への同意を取り消す"),
+        "{}",
+        page.body
+    );
+    let p = r
+        .post(
+            &format!("{path}/share"),
+            &[("_csrf", &t), ("tlp", "green"), ("title", "")],
+        )
+        .await;
+    assert_eq!(p.status, 422, "no audience: {}", p.body);
+    assert!(p.body.contains("id=\"share-error\""), "{}", p.body);
+    let p = r
+        .post(
+            &format!("{path}/share"),
+            &[
+                ("_csrf", &t),
+                ("class.class2", "1"),
+                ("tlp", "green"),
+                ("title", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert!(
+        p.location().starts_with("/portal/items/"),
+        "{}",
+        p.location()
+    );
+    let mut peer_b = Browser::new(app);
+    peer_b.login(&admin_login(&peer), MEMBER_PASSWORD).await;
+    let item = peer_b.get(p.location()).await;
+    assert_eq!(item.status, 200, "a class-2 member receives the item");
+    assert!(!item.body.contains("Kuronagi"), "the reporter is masked");
+    assert!(
+        !item.body.contains("AFFECTED-SECRET"),
+        "the report is not shared"
+    );
+    let page = r.get(&path).await;
+    assert!(!page.body.contains("id=\"share-form\""), "shared once");
+    assert!(
+        page.body.contains("href=\"/portal/items/"),
+        "linked to the item"
+    );
 }
 
 // ---- Delivery channels and API tokens ----

@@ -14,15 +14,22 @@ use serde_json::json;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use tsunagu_core::incident::{
-    Deadline, IncidentForm, IncidentKind, IncidentView, Purpose, Regime, Stage, Tristate,
+    DDOS_TECHNIQUES, Deadline, IncidentForm, IncidentKind, IncidentView, Purpose, Regime,
+    ReportForm, ShareRequest, Stage, Tristate,
 };
-use tsunagu_core::member::SpecialRole;
+use tsunagu_core::indicator::Tlp;
+use tsunagu_core::member::{MemberClass, SpecialRole};
+use tsunagu_core::scope::Scope;
 
 use super::i18n::{JST, Lang, jst};
+use super::items::checkbox;
 use super::layout::{self, csrf, flash};
 use super::{FormData, PortalError, PortalResult, Posted, Session, api_message, see_other};
 use crate::AppState;
-use crate::api::incidents::{get_one, list as api_list, open, overdue as api_overdue};
+use crate::api::incidents::{
+    Consent, consent as api_consent, get_one, list as api_list, open, overdue as api_overdue,
+    report as api_report, share as api_share,
+};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
 
@@ -332,21 +339,53 @@ fn pair(label: &str, value: &str) -> Markup {
     }
 }
 
-/// `GET /portal/incidents/{id}`: the incident with the reports the user may read (the
-/// API's; 404 for anyone it was not routed to).
+/// Which form on the incident's page a refusal belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Report,
+    Share,
+}
+
+/// The incident's page: the reports the user may read (the API's; 404 for anyone it
+/// was not routed to); for the reporter the next report, its consent and sharing; for
+/// the coordinator, sharing once the reporter consented.
 #[allow(clippy::too_many_lines)]
-pub async fn detail(
-    State(state): State<AppState>,
-    s: Session,
-    Path(id): Path<String>,
-    Query(done): Query<Done>,
-) -> PortalResult {
+async fn render_detail(
+    state: &AppState,
+    s: &Session,
+    id: &str,
+    f: &FormData,
+    refused: Option<(Form, String)>,
+    ok: Option<&str>,
+    status: StatusCode,
+) -> PortalResult<Response> {
     let lang = s.lang;
-    let Json(i) = get_one(State(state), Auth(s.viewer.clone()), Path(id))
-        .await
-        .map_err(PortalError::from)?;
+    let Json(i) = get_one(
+        State(state.clone()),
+        Auth(s.viewer.clone()),
+        Path(id.to_owned()),
+    )
+    .await
+    .map_err(PortalError::from)?;
+    let can_act = s.viewer.ensure_can_act().is_ok();
+    let reporter = i.reporter == s.viewer.member.id && can_act;
+    let may_share = i.shared_item.is_none()
+        && can_act
+        && (reporter || (i.consent_to_share && s.viewer.member.has_role(SpecialRole::Coordinator)));
+    let error_for = |which: Form| {
+        refused
+            .as_ref()
+            .filter(|(w, _)| *w == which)
+            .map(|(_, e)| e.as_str())
+    };
+    let here = format!("/portal/incidents/{}", i.id);
     let body = html! {
-        @if done.ok.as_deref() == Some("opened") { (flash(lang.t("incident_opened"))) }
+        @match ok {
+            Some("opened") => (flash(lang.t("incident_opened"))),
+            Some("reported") => (flash(lang.t("incident_reported"))),
+            Some("consent") => (flash(lang.t("incident_consent_saved"))),
+            _ => {}
+        }
         dl.pairs {
             dt { (lang.t("col_reporter")) } dd { (i.reporter_name) " · " (lang.sector(i.reporter_sector)) }
             dt { (lang.t("col_kind")) } dd { (kind(lang, i.kind)) }
@@ -354,6 +393,16 @@ pub async fn detail(
             dt { (lang.t("aware_at")) } dd { (jst(i.aware_at)) }
             dt { (lang.t("col_latest_stage")) } dd { (stage(lang, i.latest_stage)) }
             dt { (lang.t("consent_to_share")) } dd { @if i.consent_to_share { (lang.t("yes")) } @else { (lang.t("no")) } }
+            @if let Some(item) = i.shared_item {
+                dt { (lang.t("incident_shared_as")) } dd { a href={ "/portal/items/" (item) } { (lang.t("incident_shared_item")) } }
+            }
+        }
+        @if reporter {
+            form.inline #consent-form method="post" action={ (here) "/consent" } {
+                (csrf(s))
+                input type="hidden" name="consent_to_share" value=(if i.consent_to_share { "0" } else { "1" });
+                button.secondary type="submit" { (lang.t(if i.consent_to_share { "consent_withdraw" } else { "consent_give" })) }
+            }
         }
         section.card #clocks aria-labelledby="h-clocks" {
             h2 #h-clocks { (lang.t("col_deadlines")) }
@@ -391,13 +440,351 @@ pub async fn detail(
                 }
             }
         }
+        @if reporter {
+            (report_form(s, &i, f, error_for(Form::Report)))
+        }
+        @if may_share {
+            (share_form(s, &i, f, error_for(Form::Share)))
+        }
     };
-    Ok(layout::page(
+    let mut resp = layout::page(s, &here, &i.title, body);
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// `GET /portal/incidents/{id}`.
+pub async fn detail(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> PortalResult {
+    render_detail(
+        &state,
         &s,
-        &format!("/portal/incidents/{}", i.id),
-        &i.title,
-        body,
-    ))
+        &id,
+        &FormData::default(),
+        None,
+        done.ok.as_deref(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn choice(f: &FormData, name: &'static str, value: &'static str, label: &str) -> Markup {
+    let id = format!("{name}-{value}");
+    html! {
+        span.check {
+            input id=(id) type="radio" name=(name) value=(value) checked[f.text(name) == value];
+            label for=(id) { (label) }
+        }
+    }
+}
+
+/// The next report: a notification, an update or the final report, with the kind's
+/// own part for the final report of a ransomware or DDoS incident.
+fn report_form(s: &Session, i: &IncidentView, f: &FormData, error: Option<&str>) -> Markup {
+    let lang = s.lang;
+    let text = |name: &'static str, rows: u8| {
+        html! {
+            p {
+                label for=(name) { (lang.t(name)) }
+                textarea id=(name) name=(name) rows=(rows) { (f.text(name)) }
+            }
+        }
+    };
+    html! {
+        section aria-labelledby="h-next-report" {
+            h2 #h-next-report { (lang.t("next_report")) }
+            form.card.item-form #report-form method="post" action={ "/portal/incidents/" (i.id) "/reports" } {
+                (csrf(s))
+                @if let Some(e) = error { p.error #report-error role="alert" { (e) } }
+                p {
+                    label for="stage" { (lang.t("report_stage")) }
+                    select #stage name="stage" {
+                        @for st in &Stage::ALL[1..] { option value=(st.as_str()) selected[f.text("stage") == st.as_str()] { (stage(lang, *st)) } }
+                    }
+                }
+                p {
+                    label for="report-purpose" { (lang.t("purpose")) }
+                    select #report-purpose name="purpose" {
+                        @for p in Purpose::ALL { option value=(p.as_str()) selected[f.text("purpose") == p.as_str()] { (purpose(lang, *p)) } }
+                    }
+                }
+                (text("summary", 4))
+                fieldset {
+                    legend { (lang.t("final_report_part")) }
+                    p.hint { (lang.t("final_report_hint")) }
+                    (text("cause", 3))
+                    (text("intrusion_method", 2))
+                    (text("damage", 3))
+                    (text("measures", 3))
+                    p {
+                        label for="techniques" { (lang.t("techniques")) }
+                        input #techniques type="text" name="techniques" value=(f.text("techniques")) placeholder="T1486 T1566.001";
+                    }
+                    p {
+                        label for="report-indicators" { (lang.t("indicators")) }
+                        textarea #report-indicators name="indicators" rows="3" aria-describedby="report-ioc-hint" { (f.text("indicators")) }
+                        span.hint #report-ioc-hint { (lang.t("indicators_help")) }
+                    }
+                    fieldset.inline-group {
+                        legend { (lang.t("service_level_deviation")) }
+                        (choice(f, "service_level_deviation", "yes", lang.t("yes")))
+                        (choice(f, "service_level_deviation", "no", lang.t("no")))
+                    }
+                    @if i.kind == IncidentKind::Ransomware {
+                        fieldset {
+                            legend { (lang.t("ransomware_part")) }
+                            (text("ransom_note", 3))
+                            p { label for="encrypted_extension" { (lang.t("encrypted_extension")) } input #encrypted_extension type="text" name="encrypted_extension" value=(f.text("encrypted_extension")); }
+                            p { label for="family" { (lang.t("family")) } input #family type="text" name="family" value=(f.text("family")); }
+                            p { label for="intrusion_route" { (lang.t("intrusion_route")) } input #intrusion_route type="text" name="intrusion_route" value=(f.text("intrusion_route")); }
+                        }
+                    }
+                    @if i.kind == IncidentKind::Ddos {
+                        fieldset {
+                            legend { (lang.t("ddos_part")) }
+                            p {
+                                label for="ddos_technique" { (lang.t("ddos_technique")) }
+                                select #ddos_technique name="ddos_technique" {
+                                    option value="" { "—" }
+                                    @for t in DDOS_TECHNIQUES { option value=(t) selected[f.text("ddos_technique") == *t] { (t) } }
+                                }
+                            }
+                            p { label for="peak_gbps" { (lang.t("peak_gbps")) } input #peak_gbps type="number" step="any" min="0" name="peak_gbps" value=(f.text("peak_gbps")); }
+                            p { label for="peak_pps" { (lang.t("peak_pps")) } input #peak_pps type="number" min="0" name="peak_pps" value=(f.text("peak_pps")); }
+                            p { label for="duration_minutes" { (lang.t("duration_minutes")) } input #duration_minutes type="number" min="0" name="duration_minutes" value=(f.text("duration_minutes")); }
+                        }
+                    }
+                }
+                p.submit { button.primary type="submit" { (lang.t("submit_report")) } }
+            }
+        }
+    }
+}
+
+/// Sharing the incident as an anonymised item: the reporter, or the coordinator once
+/// the reporter consented.
+fn share_form(s: &Session, i: &IncidentView, f: &FormData, error: Option<&str>) -> Markup {
+    let lang = s.lang;
+    html! {
+        section aria-labelledby="h-share-incident" {
+            h2 #h-share-incident { (lang.t("share_incident")) }
+            form.card #share-form method="post" action={ "/portal/incidents/" (i.id) "/share" } {
+                (csrf(s))
+                @if let Some(e) = error { p.error #share-error role="alert" { (e) } }
+                p.hint { (lang.t("share_incident_hint")) }
+                p {
+                    label for="share-title" { (lang.t("title")) }
+                    input #share-title type="text" name="title" value=(f.text("title")) maxlength="300" placeholder=(lang.t("share_title_default"));
+                }
+                fieldset.inline-group {
+                    legend { (lang.t("scope_classes")) }
+                    @for c in MemberClass::ALL { (checkbox(&format!("class.{}", c.as_str()), lang.class(c), f)) }
+                }
+                p {
+                    label for="share-tlp" { (lang.t("tlp")) }
+                    select #share-tlp name="tlp" {
+                        @for t in &Tlp::ALL[..4] { option value=(t.as_str()) selected[f.text("tlp") == t.as_str() || (f.text("tlp").is_empty() && *t == Tlp::Amber)] { "TLP:" (t.as_str().to_uppercase()) } }
+                    }
+                }
+                p.submit { button.primary type="submit" { (lang.t("share_incident")) } }
+            }
+        }
+    }
+}
+
+/// Turns the follow-up form into the API's report: only the fields given, so the API
+/// names the first one the stage requires and is missing.
+fn report_json(f: &FormData, kind: IncidentKind) -> serde_json::Value {
+    let opt = |name: &str| {
+        Some(f.text(name).trim())
+            .filter(|v| !v.is_empty())
+            .map_or(json!(null), |v| json!(v))
+    };
+    let number = |name: &str| {
+        f.text(name)
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .map_or(json!(null), |n| json!(n))
+    };
+    let whole = |name: &str| {
+        f.text(name)
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map_or(json!(null), |n| json!(n))
+    };
+    let indicators: Vec<serde_json::Value> = f
+        .text("indicators")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.split_once(char::is_whitespace) {
+            Some((t, v)) if tsunagu_core::indicator::IndicatorKind::parse(t).is_some() => {
+                json!({"type": t, "value": v.trim()})
+            }
+            _ => json!({
+                "type": tsunagu_core::indicator::guess_kind(line).map_or("", |k| k.as_str()),
+                "value": line,
+            }),
+        })
+        .collect();
+    let mut report = json!({
+        "stage": f.text("stage"),
+        "purpose": opt("purpose"),
+        "summary": f.text("summary"),
+        "cause": f.text("cause"),
+        "intrusion_method": f.text("intrusion_method"),
+        "damage": f.text("damage"),
+        "measures": f.text("measures"),
+        "techniques": f.text("techniques").split([' ', ',']).filter(|t| !t.is_empty()).collect::<Vec<_>>(),
+        "indicators": indicators,
+        "service_level_deviation": match f.text("service_level_deviation") { "yes" => json!(true), "no" => json!(false), _ => json!(null) },
+    });
+    let part = |names: &[&str]| names.iter().any(|n| !f.text(n).trim().is_empty());
+    if kind == IncidentKind::Ransomware
+        && part(&[
+            "ransom_note",
+            "encrypted_extension",
+            "family",
+            "intrusion_route",
+        ])
+    {
+        report["ransomware"] = json!({
+            "ransom_note": f.text("ransom_note"), "encrypted_extension": f.text("encrypted_extension"),
+            "family": f.text("family"), "intrusion_route": f.text("intrusion_route"),
+        });
+    }
+    if kind == IncidentKind::Ddos
+        && part(&[
+            "ddos_technique",
+            "peak_gbps",
+            "peak_pps",
+            "duration_minutes",
+        ])
+    {
+        report["ddos"] = json!({
+            "technique": opt("ddos_technique"), "peak_gbps": number("peak_gbps"),
+            "peak_pps": whole("peak_pps"), "duration_minutes": whole("duration_minutes"),
+        });
+    }
+    report
+}
+
+/// `POST /portal/incidents/{id}/reports`: the reporter's next report through the API;
+/// a refusal is shown in the form with the values kept.
+pub async fn add_report(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted(s, f): Posted,
+) -> PortalResult {
+    let Json(i) = get_one(
+        State(state.clone()),
+        Auth(s.viewer.clone()),
+        Path(id.clone()),
+    )
+    .await?;
+    let refuse = |msg: String, status| {
+        let (state, s, f, id) = (state.clone(), s.clone(), f.clone(), id.clone());
+        async move { render_detail(&state, &s, &id, &f, Some((Form::Report, msg)), None, status).await }
+    };
+    let form: ReportForm = match serde_json::from_value(report_json(&f, i.kind)) {
+        Ok(form) => form,
+        Err(e) => return refuse(e.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    match api_report(
+        State(state.clone()),
+        Auth(s.viewer.clone()),
+        Path(id.clone()),
+        ApiJson(form),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/portal/incidents/{id}?ok=reported"))),
+        Err(e @ (ApiError::Unprocessable(_) | ApiError::Conflict(_) | ApiError::Forbidden(_))) => {
+            let status = match e {
+                ApiError::Conflict(_) => StatusCode::CONFLICT,
+                ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            refuse(api_message(&e), status).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /portal/incidents/{id}/consent`: the reporter gives or withdraws its consent
+/// to the coordinator sharing the incident anonymised.
+pub async fn consent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted(s, f): Posted,
+) -> PortalResult {
+    let req = Consent {
+        consent_to_share: f.text("consent_to_share") == "1",
+    };
+    let Json(_) = api_consent(
+        State(state),
+        Auth(s.viewer.clone()),
+        Path(id.clone()),
+        ApiJson(req),
+    )
+    .await?;
+    Ok(see_other(&format!("/portal/incidents/{id}?ok=consent")))
+}
+
+/// `POST /portal/incidents/{id}/share`: the incident as an anonymised item, through the
+/// normal sharing path; to the new item's page.
+pub async fn share(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted(s, f): Posted,
+) -> PortalResult {
+    let tlp = Tlp::ALL.into_iter().find(|t| t.as_str() == f.text("tlp"));
+    let req = ShareRequest {
+        scope: Scope {
+            classes: MemberClass::ALL
+                .into_iter()
+                .filter(|c| f.checked(&format!("class.{}", c.as_str())))
+                .collect(),
+            ..Scope::default()
+        },
+        tlp,
+        confidence: None,
+        title: f.text("title").to_owned(),
+        summary: String::new(),
+    };
+    match api_share(
+        State(state.clone()),
+        Auth(s.viewer.clone()),
+        Path(id.clone()),
+        ApiJson(req),
+    )
+    .await
+    {
+        Ok((_, Json(item))) => Ok(see_other(&format!("/portal/items/{}?ok=shared", item.id))),
+        Err(e @ (ApiError::Unprocessable(_) | ApiError::Conflict(_))) => {
+            let status = if matches!(e, ApiError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            render_detail(
+                &state,
+                &s,
+                &id,
+                &f,
+                Some((Form::Share, api_message(&e))),
+                None,
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

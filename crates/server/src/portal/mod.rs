@@ -122,6 +122,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/portal/incidents/new", get(incidents::new_form))
         .route("/portal/incidents/{id}", get(incidents::detail))
+        .route(
+            "/portal/incidents/{id}/reports",
+            post(incidents::add_report),
+        )
+        .route("/portal/incidents/{id}/consent", post(incidents::consent))
+        .route("/portal/incidents/{id}/share", post(incidents::share))
         .route("/portal/assets", get(assets::page).post(assets::add))
         .route(
             "/portal/assets/import",
