@@ -1744,6 +1744,106 @@ async fn catalogue_and_assets(app: &TestApp) {
         page.body
             .contains("カタログのエントリに該当する資産はありません。")
     );
+
+    // Curating: class-2 members see no form; a class-1 member proposes (a bad CVE is
+    // named in the form, nothing stored), the coordinator publishes, and the public
+    // catalogue carries it.
+    assert!(
+        !a.get("/portal/kev")
+            .await
+            .body
+            .contains("id=\"propose-kev\"")
+    );
+    let (v_member, _) = admitted_in(
+        app,
+        &c,
+        "Aokirime Cyberworks",
+        "class1",
+        "security_vendor",
+        false,
+    )
+    .await;
+    let mut v = Browser::new(app);
+    v.login(&admin_login(&v_member), MEMBER_PASSWORD).await;
+    let page = v.get("/portal/kev").await;
+    assert!(page.body.contains("id=\"propose-kev\""), "{}", page.body);
+    let t = page.csrf();
+    let entry = |cve: &'static str| {
+        vec![
+            ("cveID", cve),
+            ("vendorProject", "Kumo Networks"),
+            ("product", "EdgeGate"),
+            ("vulnerabilityName", "EdgeGate authentication bypass"),
+            (
+                "shortDescription",
+                "An authentication bypass in the EdgeGate admin interface.",
+            ),
+            (
+                "requiredAction",
+                "Apply the vendor's fix or take the interface offline.",
+            ),
+            ("dueDate", "2026-12-14"),
+            ("nationalDueDate", "2026-12-07"),
+            ("knownRansomwareCampaignUse", "Known"),
+            ("cpeMatch", "cpe:2.3:o:kumo:edgegate:*:*:*:*:*:*:*:*"),
+            ("sector.electricity", "1"),
+        ]
+    };
+    let p = v
+        .post("/portal/kev", &with_token(&t, entry("CVE-12")))
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"kev-error\""), "{}", p.body);
+    assert!(p.body.contains("value=\"Kumo Networks\""), "values kept");
+    let p = v
+        .post("/portal/kev", &with_token(&t, entry("CVE-2026-41234")))
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/kev?ok=proposed"),
+        "{}",
+        p.body
+    );
+    let page = v.get("/portal/kev?q=EdgeGate").await;
+    assert!(page.body.contains("CVE-2026-41234"));
+    let approve = "/portal/kev/CVE-2026-41234/approve";
+    assert!(page.body.contains(&format!("action=\"{approve}\"")));
+    let p = v.post(approve, &[("_csrf", &t)]).await;
+    assert_eq!(p.status, 403, "the proposer does not publish its own");
+    let public = app
+        .client
+        .get(app.url("/kev/known_exploited_vulnerabilities.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !public.contains("CVE-2026-41234"),
+        "not public before review"
+    );
+    let mut co = Browser::new(app);
+    co.login("coord-admin", "a long coordinator password").await;
+    let page = co.get("/portal/kev").await;
+    let p = co.post(approve, &[("_csrf", &page.csrf())]).await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/kev?ok=published"),
+        "{}",
+        p.body
+    );
+    let public = app
+        .client
+        .get(app.url("/kev/known_exploited_vulnerabilities.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(public.contains("CVE-2026-41234"), "{public}");
+    assert!(public.contains("2026-12-07"), "the national due date");
 }
 
 // ---- Incidents ----

@@ -1034,6 +1034,32 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "activity_items" => ("共有された情報", "Items shared with you"),
         "activity_alerts" => ("受け取った警報", "Alerts received"),
         "nav_governance" => ("運営", "Governance"),
+        "kev_proposed_ok" => (
+            "提案しました。別のキュレーターか調整機関が公開します。",
+            "Proposed: another curator or the coordinator publishes it.",
+        ),
+        "kev_published_ok" => ("カタログに公開しました。", "Published in the catalogue."),
+        "kev_publish" => ("公開する", "Publish"),
+        "kev_propose" => ("カタログに提案する", "Propose an entry"),
+        "kev_propose_hint" => (
+            "CISA KEV と同じ項目です。掲載日は今日（JST）。公開すると影響を受ける資産の保有者に警報が届きます。",
+            "The same fields as CISA's KEV; added today (JST). Once published, the owners of affected assets are alerted.",
+        ),
+        "kev_cve" => ("CVE 番号", "CVE ID"),
+        "kev_vendor" => ("ベンダー", "Vendor"),
+        "kev_product" => ("製品", "Product"),
+        "kev_description" => ("概要", "Short description"),
+        "kev_cpe" => ("影響を受ける製品（CPE）", "Affected products (CPE)"),
+        "kev_cpe_hint" => (
+            "1行に1つ（cpe:2.3:…）。資産との照合に使います。",
+            "One per line (cpe:2.3:…); matched against the asset registry.",
+        ),
+        "kev_sectors" => ("悪用が確認された分野", "Sectors where it was exploited"),
+        "kev_evidence" => ("根拠となる共有情報", "Evidence items"),
+        "kev_evidence_hint" => (
+            "共有情報の ID を1行に1つ（見られるものに限ります）。",
+            "Item ids, one per line (items you may see).",
+        ),
         "incident_reported" => (
             "報告を送信しました。宛先は事務局と所管省庁のみです。",
             "Report sent, to the secretariat and the sector's regulators only.",

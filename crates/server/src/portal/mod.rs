@@ -115,7 +115,8 @@ pub fn router() -> Router<AppState> {
         .route("/portal/observations", get(observations::page))
         .route("/portal/observations/digest.csv", get(observations::digest))
         .route("/portal/trends", get(observations::trends))
-        .route("/portal/kev", get(kev::list))
+        .route("/portal/kev", get(kev::list).post(kev::propose))
+        .route("/portal/kev/{cve}/approve", post(kev::approve))
         .route(
             "/portal/incidents",
             get(incidents::list).post(incidents::submit),
