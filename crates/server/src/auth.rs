@@ -166,8 +166,98 @@ pub struct LoginRequest {
     pub totp: Option<String>,
 }
 
+/// How many recovery codes a user gets.
+pub const RECOVERY_CODES: usize = 10;
+
+/// New recovery codes (80 random bits each, `XXXX-XXXX-XXXX-XXXX` in base32) and their
+/// stored hashes.
+#[must_use]
+pub fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let raw = crate::portal::session::base32(&random_bytes::<10>());
+            let code = raw
+                .as_bytes()
+                .chunks(4)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join("-");
+            let hash = recovery_hash(&code);
+            (code, hash)
+        })
+        .unzip()
+}
+
+/// The stored hash of a recovery code as typed: case, spaces and dashes do not count.
+#[must_use]
+pub fn recovery_hash(code: &str) -> String {
+    let norm: String = code
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    hash_token(&format!("recovery:{norm}"))
+}
+
+/// What a second-factor code turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactor {
+    /// The current TOTP code, not used before.
+    Totp,
+    /// An unused recovery code (now used up).
+    RecoveryCode,
+    /// A right TOTP code that was used already.
+    Used,
+    /// Neither.
+    Wrong,
+}
+
+impl SecondFactor {
+    /// How the audit log names it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+            Self::Used => "used",
+            Self::Wrong => "wrong",
+        }
+    }
+}
+
+/// Checks `code` against `user`'s TOTP secret and then its recovery codes.
+///
+/// # Errors
+/// On database failure.
+pub(crate) async fn check_second_factor(
+    state: &AppState,
+    user: tsunagu_core::ids::UserId,
+    secret: &str,
+    code: &str,
+) -> ApiResult<SecondFactor> {
+    let now = OffsetDateTime::now_utc();
+    if let Some(step) = crate::portal::session::totp_match(secret, code, now) {
+        return Ok(if state.store.use_totp_step(user, step).await? {
+            SecondFactor::Totp
+        } else {
+            SecondFactor::Used
+        });
+    }
+    let alnum = code.chars().filter(char::is_ascii_alphanumeric).count();
+    if alnum == 16
+        && state
+            .store
+            .use_recovery_code(user, &recovery_hash(code), now)
+            .await?
+    {
+        return Ok(SecondFactor::RecoveryCode);
+    }
+    Ok(SecondFactor::Wrong)
+}
+
 /// Checks the second factor of a user whose password was right: nothing to do when it
-/// enrolled none; else `code` must be the current TOTP code, not used before.
+/// enrolled none; else `code` must be the current TOTP code, not used before, or one of
+/// its unused recovery codes.
 ///
 /// # Errors
 /// [`ApiError::Unauthorized`] when the code is missing, wrong or used.
@@ -181,17 +271,18 @@ pub(crate) async fn second_factor(
     };
     let code = code.ok_or_else(|| {
         ApiError::Unauthorized(
-            "this user has a second factor: send its current code as \"totp\"".into(),
+            "this user has a second factor: send its current code (or a recovery code) as \"totp\""
+                .into(),
         )
     })?;
-    let step = crate::portal::session::totp_match(&secret, code, OffsetDateTime::now_utc())
-        .ok_or_else(|| ApiError::Unauthorized("wrong login, password or code".into()))?;
-    if state.store.use_totp_step(user, step).await? {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized(
+    match check_second_factor(state, user, &secret, code).await? {
+        SecondFactor::Totp | SecondFactor::RecoveryCode => Ok(()),
+        SecondFactor::Used => Err(ApiError::Unauthorized(
             "this code was used already: wait for the next one".into(),
-        ))
+        )),
+        SecondFactor::Wrong => Err(ApiError::Unauthorized(
+            "wrong login, password or code".into(),
+        )),
     }
 }
 

@@ -219,6 +219,11 @@ impl Browser {
     /// Enrols a TOTP secret with the code of the step before now (so the current
     /// step is still free for the next login); returns the secret.
     async fn enrol_totp(&mut self) -> String {
+        self.enrol_totp_with_codes().await.0
+    }
+
+    /// [`Browser::enrol_totp`], with the recovery codes shown once at enrolment.
+    async fn enrol_totp_with_codes(&mut self) -> (String, Vec<String>) {
         let page = self.get("/portal/settings/totp").await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(page.body.contains("<svg"), "a QR code");
@@ -241,13 +246,16 @@ impl Browser {
                 &[("code", &code), ("_csrf", &token)],
             )
             .await;
-        assert_eq!(
-            (p.status, p.location()),
-            (303, "/portal/settings?ok=totp"),
-            "{}",
-            p.body
-        );
-        secret
+        assert_eq!(p.status, 200, "{}", p.body);
+        let shown = &p.body[p.body.find("id=\"recovery-codes\"").expect("the codes")..];
+        let codes: Vec<String> = shown
+            .split("<code class=\"secret\">")
+            .skip(1)
+            .map(|c| c[..c.find('<').unwrap()].to_owned())
+            .collect();
+        assert_eq!(codes.len(), 10, "{shown}");
+        assert!(codes.iter().all(|c| c.len() == 19), "{codes:?}");
+        (secret, codes)
     }
 }
 
@@ -391,8 +399,16 @@ async fn login_with_and_without_totp(app: &TestApp) {
             .contains(&"portal.login".to_owned())
     );
 
-    // Enrolment: a QR code, a wrong code refused, the right one enrols (audited).
-    let secret = b.enrol_totp().await;
+    // Enrolment: a QR code, a wrong code refused, the right one enrols (audited) and
+    // shows ten recovery codes once.
+    let (secret, codes) = b.enrol_totp_with_codes().await;
+    let settings = b.get("/portal/settings").await;
+    assert!(
+        settings.body.contains("<strong>10</strong> / 10"),
+        "{}",
+        settings.body
+    );
+    assert!(!settings.body.contains(&codes[0]), "shown once");
     assert_eq!(secret.len(), 32);
     assert!(
         audit_actions(app)
@@ -473,6 +489,68 @@ async fn login_with_and_without_totp(app: &TestApp) {
         sessions_of(app, &login).await,
         1,
         "only the full session is left"
+    );
+
+    // A lost authenticator: a recovery code (typed in lower case, without dashes) logs
+    // in once, and the settings say how many are left.
+    let mut lost = Browser::new(app);
+    let p = lost.password(&login, MEMBER_PASSWORD).await;
+    assert_eq!(p.location(), "/portal/login/totp");
+    let token = lost.get("/portal/login/totp").await.csrf();
+    let typed = codes[3].replace('-', "").to_lowercase();
+    let p = lost
+        .post("/portal/login/totp", &[("code", &typed), ("_csrf", &token)])
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/settings?ok=recovery_used"),
+        "{}",
+        p.body
+    );
+    let settings = lost.get("/portal/settings?ok=recovery_used").await;
+    assert!(
+        settings.body.contains("<strong>9</strong> / 10"),
+        "{}",
+        settings.body
+    );
+    let mut again = Browser::new(app);
+    again.password(&login, MEMBER_PASSWORD).await;
+    let token = again.get("/portal/login/totp").await.csrf();
+    let p = again
+        .post(
+            "/portal/login/totp",
+            &[("code", &codes[3]), ("_csrf", &token)],
+        )
+        .await;
+    assert_eq!(p.status, 401, "a recovery code works once");
+    // Over the API too, in place of the TOTP code.
+    let (s, v) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": login, "password": MEMBER_PASSWORD, "totp": codes[4]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    // New codes replace the old ones, which stop working.
+    let token = lost.token().await;
+    let p = lost
+        .post("/portal/settings/recovery-codes", &[("_csrf", &token)])
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("id=\"recovery-codes\""));
+    let (s, _) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": login, "password": MEMBER_PASSWORD, "totp": codes[5]}),
+        )
+        .await;
+    assert_eq!(s, 401, "replaced codes no longer work");
+    assert!(
+        audit_actions(app)
+            .await
+            .contains(&"portal.recovery_codes".to_owned())
     );
 }
 

@@ -172,6 +172,42 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
+    /// Uses one of `user`'s recovery codes, by its hash: true when it existed and was
+    /// not used before (then it never works again).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn use_recovery_code(
+        &self,
+        user: UserId,
+        code_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $3 \
+             WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+        )
+        .bind(user.to_string())
+        .bind(code_hash)
+        .bind(to_ms(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// How many of `user`'s recovery codes are still unused.
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn recovery_codes_left(&self, user: UserId) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user.to_string())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Stores a user's portal language (`ja` or `en`).
     ///
     /// # Errors
@@ -255,13 +291,14 @@ impl Tx {
         Ok(r.rows_affected())
     }
 
-    /// Removes a user's enrolled TOTP secret (a lost authenticator), so that it logs in
-    /// with its password and enrols a new one; false when it had none. The last used
-    /// step is kept.
+    /// Removes a user's enrolled TOTP secret and its recovery codes (a lost
+    /// authenticator), so that it logs in with its password and enrols a new one; false
+    /// when it had none. The last used step is kept.
     ///
     /// # Errors
     /// On database failure.
     pub async fn reset_totp(&mut self, user: UserId) -> Result<bool> {
+        self.set_recovery_codes(user, &[]).await?;
         let r = sqlx::query(
             "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL \
              WHERE id = $1 AND totp_secret IS NOT NULL",
@@ -270,6 +307,25 @@ impl Tx {
         .execute(&mut *self.tx)
         .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    /// Replaces every recovery code of `user` with these (their hashes).
+    ///
+    /// # Errors
+    /// On database failure.
+    pub async fn set_recovery_codes(&mut self, user: UserId, hashes: &[String]) -> Result<()> {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        for h in hashes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind(user.to_string())
+                .bind(h)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Enrols a user's TOTP secret (base32). The step of the confirming code is taken,

@@ -484,8 +484,8 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
             "Too many wrong codes. Please log in again from the start.",
         ),
         "totp_hint" => (
-            "認証アプリ (Google Authenticator、Microsoft Authenticator など) に表示されているコードを入力してください。",
-            "Enter the code your authenticator app (Google Authenticator, Microsoft Authenticator, …) shows.",
+            "認証アプリ (Google Authenticator、Microsoft Authenticator など) に表示されている6桁のコード、または認証アプリを失った場合は回復コードを入力してください。",
+            "Enter the 6-digit code your authenticator app (Google Authenticator, Microsoft Authenticator, …) shows, or, if you lost it, one of your recovery codes.",
         ),
         // Dashboard.
         "dashboard_title" => ("ダッシュボード", "Dashboard"),
@@ -1034,6 +1034,23 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "activity_items" => ("共有された情報", "Items shared with you"),
         "activity_alerts" => ("受け取った警報", "Alerts received"),
         "nav_governance" => ("運営", "Governance"),
+        "recovery_title" => ("回復コード", "Recovery codes"),
+        "recovery_once" => (
+            "認証アプリを失ったときに、6桁のコードの代わりに1回ずつ使えます。この画面でしか表示されません。印刷するか安全な場所に保管してください。",
+            "Each one works once, in place of the 6-digit code, if you lose your authenticator. They are shown only now: print them or keep them somewhere safe.",
+        ),
+        "recovery_saved" => ("保管しました", "I have kept them"),
+        "recovery_left" => ("未使用の回復コード", "Recovery codes left"),
+        "recovery_new" => ("回復コードを作り直す", "New recovery codes"),
+        "recovery_new_hint" => (
+            "作り直すと、これまでの回復コードはすべて使えなくなります。",
+            "New codes replace the old ones: those stop working.",
+        ),
+        "recovery_replaced" => ("新しい回復コードを作りました。", "New recovery codes made."),
+        "recovery_used" => (
+            "回復コードでログインしました。認証アプリを設定し直してください。未使用の回復コード:",
+            "You logged in with a recovery code; set up your authenticator again. Recovery codes left:",
+        ),
         "kev_proposed_ok" => (
             "提案しました。別のキュレーターか調整機関が公開します。",
             "Proposed: another curator or the coordinator publishes it.",

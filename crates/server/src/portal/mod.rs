@@ -189,6 +189,7 @@ pub fn router() -> Router<AppState> {
             "/portal/members/{id}/task-force-approval",
             post(members::task_force_approve),
         )
+        .route("/portal/settings/recovery-codes", post(settings::new_codes))
         .route("/portal/governance", get(governance::page))
         .route("/portal/governance/declarations", post(governance::propose))
         .route(

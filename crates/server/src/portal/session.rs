@@ -26,7 +26,7 @@ use tsunagu_store::{PortalSession, PortalUser};
 use super::i18n::Lang;
 use super::layout;
 use super::{PortalError, PortalResult, ct_eq, see_other};
-use crate::auth::{DUMMY_HASH, hash_token, random_bytes, verify_password};
+use crate::auth::{DUMMY_HASH, SecondFactor, hash_token, random_bytes, verify_password};
 use crate::ratelimit::ClientIp;
 use crate::{AppState, audit_by};
 
@@ -457,7 +457,7 @@ fn totp_form(lang: Lang, csrf: &str, error: Option<&str>) -> Markup {
             p.hint #totp-hint { (lang.t("totp_hint")) }
             p {
                 label for="code" { (lang.t("totp_code")) }
-                input #code type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" required autocomplete="one-time-code" aria-describedby="totp-hint" autofocus;
+                input #code type="text" name="code" maxlength="24" required autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" aria-describedby="totp-hint" autofocus;
             }
             p { button.primary type="submit" { (lang.t("totp_button")) } }
         }
@@ -508,12 +508,9 @@ pub async fn totp_submit(
             lang.t("too_many_attempts"),
         ));
     }
-    let now = OffsetDateTime::now_utc();
-    let accepted = match totp_match(&p.secret, &f.code, now) {
-        Some(step) => state.store.use_totp_step(p.viewer.user.id, step).await?,
-        None => false,
-    };
-    if !accepted {
+    let factor =
+        crate::auth::check_second_factor(&state, p.viewer.user.id, &p.secret, &f.code).await?;
+    if !matches!(factor, SecondFactor::Totp | SecondFactor::RecoveryCode) {
         let failures = state
             .store
             .portal_session_failed(&p.session.id_hash)
@@ -541,11 +538,17 @@ pub async fn totp_submit(
         "portal.login",
         "user",
         &p.viewer.user.id.to_string(),
-        json!({ "second_factor": "totp" }),
+        json!({ "second_factor": factor.as_str() }),
     ))
     .await?;
     tx.commit().await?;
-    Ok(with_cookie(see_other("/portal/"), &session_cookie(&id)))
+    // After a recovery code, the settings say how many are left.
+    let to = if factor == SecondFactor::RecoveryCode {
+        "/portal/settings?ok=recovery_used"
+    } else {
+        "/portal/"
+    };
+    Ok(with_cookie(see_other(to), &session_cookie(&id)))
 }
 
 /// `POST /portal/logout`: ends this session.

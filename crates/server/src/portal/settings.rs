@@ -13,6 +13,7 @@ use super::i18n::{Lang, jst};
 use super::layout::{self, csrf, flash};
 use super::session::{self, new_totp_secret, otpauth_uri, totp_match};
 use super::{PortalResult, Posted, Session, safe_back, see_other};
+use crate::auth::{RECOVERY_CODES, new_recovery_codes};
 use crate::{AppState, audit_by};
 
 /// `?ok=` after an action.
@@ -35,10 +36,12 @@ pub async fn page(
         .await?
         .totp_enabled_at;
     let clearances = state.store.clearances_of(s.viewer.user.id).await?;
+    let codes_left = state.store.recovery_codes_left(s.viewer.user.id).await?;
     let now = time::OffsetDateTime::now_utc();
     let body = html! {
         @match done.ok.as_deref() {
             Some("totp") => (flash(lang.t("totp_enrolled"))),
+            Some("recovery_used") => p.warn.flash role="status" { (lang.t("recovery_used")) " " (codes_left) },
             Some("lang") => (flash(lang.t("lang_saved"))),
             _ => {}
         }
@@ -62,6 +65,12 @@ pub async fn page(
             h2 #h-totp { (lang.t("totp_title")) }
             @if s.totp_enabled {
                 p.ok { (lang.t("totp_status_on")) @if let Some(t) = enabled_at { " (" (jst(t)) ")" } }
+                p #recovery-left { (lang.t("recovery_left")) ": " strong { (codes_left) } " / " (RECOVERY_CODES) }
+                form #new-recovery-codes method="post" action="/portal/settings/recovery-codes" {
+                    (csrf(&s))
+                    p.hint { (lang.t("recovery_new_hint")) }
+                    button.secondary type="submit" { (lang.t("recovery_new")) }
+                }
             } @else {
                 p.warn { (lang.t("totp_status_off")) }
                 p { a.button href="/portal/settings/totp" { (lang.t("totp_setup")) } }
@@ -210,14 +219,16 @@ pub async fn totp_confirm(State(state): State<AppState>, Posted(s, f): Posted) -
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     };
+    let (codes, hashes) = new_recovery_codes();
     let mut tx = state.store.begin().await?;
     tx.enable_totp(s.viewer.user.id, &secret, step, now).await?;
+    tx.set_recovery_codes(s.viewer.user.id, &hashes).await?;
     tx.audit(&audit_by(
         Some(&s.viewer),
         "portal.totp_enrol",
         "user",
         &s.viewer.user.id.to_string(),
-        json!({}),
+        json!({ "recovery_codes": codes.len() }),
     ))
     .await?;
     tx.commit().await?;
@@ -225,7 +236,43 @@ pub async fn totp_confirm(State(state): State<AppState>, Posted(s, f): Posted) -
         .store
         .set_portal_totp_pending(&s.id_hash, None)
         .await?;
-    Ok(see_other("/portal/settings?ok=totp"))
+    Ok(codes_page(&s, &codes, "totp_enrolled"))
+}
+
+/// The recovery codes, shown once: they are not kept, only their hashes.
+fn codes_page(s: &Session, codes: &[String], done: &'static str) -> axum::response::Response {
+    let lang = s.lang;
+    let body = html! {
+        (flash(lang.t(done)))
+        section.card #recovery-codes aria-labelledby="h-codes" {
+            h2 #h-codes { (lang.t("recovery_title")) }
+            p.warn { (lang.t("recovery_once")) }
+            ol.codes { @for c in codes { li { code.secret { (c) } } } }
+        }
+        p { a.button href="/portal/settings" { (lang.t("recovery_saved")) } }
+    };
+    layout::page(s, "/portal/settings", lang.t("recovery_title"), body)
+}
+
+/// `POST /portal/settings/recovery-codes`: ten new recovery codes replace the old ones
+/// (all of them stop working), shown once; audited.
+pub async fn new_codes(State(state): State<AppState>, Posted(s, _): Posted) -> PortalResult {
+    if !s.totp_enabled {
+        return Ok(see_other("/portal/settings"));
+    }
+    let (codes, hashes) = new_recovery_codes();
+    let mut tx = state.store.begin().await?;
+    tx.set_recovery_codes(s.viewer.user.id, &hashes).await?;
+    tx.audit(&audit_by(
+        Some(&s.viewer),
+        "portal.recovery_codes",
+        "user",
+        &s.viewer.user.id.to_string(),
+        json!({ "recovery_codes": codes.len() }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(codes_page(&s, &codes, "recovery_replaced"))
 }
 
 /// `POST /portal/settings/logout-everywhere`: ends every session of the user.
