@@ -272,6 +272,22 @@ class Story:
         expect(page.locator("#token-secret")).to_have_count(0)
         expect(page.locator("#tokens")).to_contain_text("browser test")
 
+    def upload_sbom(self, page):
+        """An SBOM chosen as a file (multipart upload) lands in the member's SBOMs."""
+        page.goto(self.base + "/portal/assets")
+        sbom = {
+            "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "metadata": {"component": {"type": "firmware", "name": "Browser-uploaded firmware", "version": "2.1"}},
+            "components": [{"type": "library", "name": "zlib", "version": "1.3.1", "purl": "pkg:generic/zlib@1.3.1"}],
+        }
+        page.locator("#sbom_file").set_input_files(files=[{
+            "name": "firmware.cdx.json", "mimeType": "application/json",
+            "buffer": json.dumps(sbom).encode(),
+        }])
+        page.locator("#upload-sbom button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/portal/assets\?ok=sbom$"))
+        expect(page.locator("#sboms")).to_contain_text("Browser-uploaded firmware")
+
     def language_switch(self, page):
         page.get_by_role("button", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -298,6 +314,7 @@ def main():
         story.language_switch(c2_page)
         consultation_url = story.ask_consultation(c2_page)
         story.create_token(c2_page)
+        story.upload_sbom(c2_page)
         story.check_pages(c2_page, [
             "/portal/", "/portal/items", "/portal/items?indicator=203.0.113.77", item_url,
             "/portal/items/new", "/portal/alerts", alert_url, "/portal/consultations", "/portal/settings",

@@ -181,6 +181,41 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Posts a `multipart/form-data` form as a browser does when a file is chosen:
+    /// `files` are (input name, file name, content).
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        const B: &str = "----tsunagu-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in form {
+            body.extend_from_slice(
+                format!(
+                    "--{B}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, file, content) in files {
+            body.extend_from_slice(
+                format!("--{B}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{B}--\r\n").as_bytes());
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={B}"))
+            .body(body);
+        self.send(req).await
+    }
+
     async fn post_with(&mut self, path: &str, form: &[(&str, &str)], origin: &str) -> Page {
         let req = self
             .client
@@ -1767,14 +1802,42 @@ async fn catalogue_and_assets(app: &TestApp) {
     let sbom = r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
       "metadata": {"component": {"type": "firmware", "name": "Gateway firmware", "version": "1.0"}},
       "components": [{"type": "library", "name": "openssl", "version": "3.0.13", "purl": "pkg:generic/openssl@3.0.13"}]}"#;
+    // A chosen file: one that is not text is refused and named; without the CSRF
+    // token nothing is taken; the SBOM file itself is.
+    let form = [
+        ("sector_service", "gas SCADA"),
+        ("sbom", ""),
+        ("_csrf", t.as_str()),
+    ];
     let p = a
-        .post(
+        .post_multipart(
             "/portal/assets/sbom",
-            &[
-                ("sbom", sbom),
-                ("sector_service", "gas SCADA"),
-                ("_csrf", &t),
-            ],
+            &form,
+            &[("sbom_file", "firmware.bin", &[0xff, 0xfe, 0x00, 0x9c])],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(
+        p.body.contains("firmware.bin is not a text file"),
+        "{}",
+        p.body
+    );
+    let p = a
+        .post_multipart(
+            "/portal/assets/sbom",
+            &form[..2],
+            &[("sbom_file", "gateway.cdx.json", sbom.as_bytes())],
+        )
+        .await;
+    assert_eq!(
+        p.status, 403,
+        "the CSRF token is checked in a multipart form too"
+    );
+    let p = a
+        .post_multipart(
+            "/portal/assets/sbom",
+            &form,
+            &[("sbom_file", "gateway.cdx.json", sbom.as_bytes())],
         )
         .await;
     assert_eq!(

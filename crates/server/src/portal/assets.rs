@@ -228,12 +228,16 @@ async fn render(
             }
             section aria-labelledby="h-csv" {
                 h2 #h-csv { (lang.t("import_csv")) }
-                form.card #import-csv method="post" action="/portal/assets/import" {
+                form.card #import-csv method="post" action="/portal/assets/import" enctype="multipart/form-data" {
                     (csrf(s))
                     @if let Some(e) = error_in(failed, Which::Csv) { p.error #csv-error role="alert" { (e) } }
                     p {
+                        label for="csv_file" { (lang.t("csv_file")) }
+                        input #csv_file type="file" name="csv_file" accept=".csv,text/csv";
+                    }
+                    p {
                         label for="csv" { (lang.t("csv_text")) }
-                        textarea #csv name="csv" rows="6" required aria-describedby="csv-hint" spellcheck="false" { (f.text("csv")) }
+                        textarea #csv name="csv" rows="6" aria-describedby="csv-hint" spellcheck="false" { (f.text("csv")) }
                         span.hint #csv-hint { (lang.t("csv_hint")) }
                     }
                     p { button.primary type="submit" { (lang.t("import_button")) } }
@@ -241,12 +245,16 @@ async fn render(
             }
             section aria-labelledby="h-sbom" {
                 h2 #h-sbom { (lang.t("upload_sbom")) }
-                form.card #upload-sbom method="post" action="/portal/assets/sbom" {
+                form.card #upload-sbom method="post" action="/portal/assets/sbom" enctype="multipart/form-data" {
                     (csrf(s))
                     @if let Some(e) = error_in(failed, Which::Sbom) { p.error #sbom-error role="alert" { (e) } }
                     p {
+                        label for="sbom_file" { (lang.t("sbom_file")) }
+                        input #sbom_file type="file" name="sbom_file" accept=".json,.xml,.spdx,.cdx,application/json,application/xml";
+                    }
+                    p {
                         label for="sbom" { (lang.t("sbom_text")) }
-                        textarea #sbom name="sbom" rows="6" required aria-describedby="sbom-hint" spellcheck="false" { (f.text("sbom")) }
+                        textarea #sbom name="sbom" rows="6" aria-describedby="sbom-hint" spellcheck="false" { (f.text("sbom")) }
                         span.hint #sbom-hint { (lang.t("sbom_hint")) }
                     }
                     (placement(lang, f, "sbom-"))
@@ -310,9 +318,20 @@ pub async fn add(State(state): State<AppState>, Posted(s, f): Posted) -> PortalR
     }
 }
 
-/// `POST /portal/assets/import`: pasted CSV, through the API's import.
+/// The chosen file's text, else what was pasted.
+fn file_or_text(f: &FormData, file: &str, text: &str) -> String {
+    let chosen = f.text(file);
+    if chosen.trim().is_empty() {
+        f.text(text).to_owned()
+    } else {
+        chosen.to_owned()
+    }
+}
+
+/// `POST /portal/assets/import`: a chosen CSV file or pasted CSV, through the API's
+/// import.
 pub async fn import(State(state): State<AppState>, Posted(s, f): Posted) -> PortalResult {
-    let body = Bytes::from(f.text("csv").to_owned());
+    let body = Bytes::from(file_or_text(&f, "csv_file", "csv"));
     match import_csv(State(state.clone()), Auth(s.viewer.clone()), body).await {
         Ok((_, Json(r))) => Ok(see_other(&format!(
             "/portal/assets?ok=imported&n={}",
@@ -322,9 +341,10 @@ pub async fn import(State(state): State<AppState>, Posted(s, f): Posted) -> Port
     }
 }
 
-/// `POST /portal/assets/sbom`: a pasted SBOM, through the API's upload.
+/// `POST /portal/assets/sbom`: a chosen SBOM file or a pasted one, through the API's
+/// upload.
 pub async fn sbom(State(state): State<AppState>, Posted(s, f): Posted) -> PortalResult {
-    let body = Bytes::from(f.text("sbom").to_owned());
+    let body = Bytes::from(file_or_text(&f, "sbom_file", "sbom"));
     let place = SbomPlacement {
         sector_service: f.text("sector_service").to_owned(),
         internet_facing: f.checked("internet_facing"),

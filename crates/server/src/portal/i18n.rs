@@ -322,7 +322,7 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "asset_added" => ("資産を追加しました。", "Asset added."),
         "asset_removed" => ("削除しました。", "Removed."),
         "import_csv" => ("CSV で一括登録", "Import from CSV"),
-        "csv_text" => ("CSV（貼り付け）", "CSV (pasted)"),
+        "csv_text" => ("または CSV を貼り付け", "or paste the CSV"),
         "csv_hint" => (
             "1 行目は見出し: vendor,product,version,model,cpe,purl,sector_service,internet_facing（使う列だけ、順不同）。1 行でも誤りがあれば何も登録しません。",
             "First line is the header: vendor,product,version,model,cpe,purl,sector_service,internet_facing (only the columns used, any order). A bad line imports nothing.",
@@ -330,7 +330,7 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "import_button" => ("一括登録", "Import"),
         "assets_imported" => ("登録した資産の数:", "Assets imported:"),
         "upload_sbom" => ("SBOM を登録", "Register an SBOM"),
-        "sbom_text" => ("SBOM（JSON を貼り付け）", "SBOM (paste the JSON)"),
+        "sbom_text" => ("または SBOM を貼り付け", "or paste the SBOM"),
         "sbom_hint" => (
             "CycloneDX 1.5/1.6 または SPDX 2.3 の JSON。16 MiB まで。それより大きいものは API で登録してください。",
             "CycloneDX 1.5/1.6 or SPDX 2.3 JSON, up to 16 MiB; larger ones through the API.",
@@ -1034,6 +1034,11 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "activity_items" => ("共有された情報", "Items shared with you"),
         "activity_alerts" => ("受け取った警報", "Alerts received"),
         "nav_governance" => ("運営", "Governance"),
+        "csv_file" => ("CSV ファイルを選ぶ", "Choose a CSV file"),
+        "sbom_file" => (
+            "SBOM ファイルを選ぶ（CycloneDX・SPDX の JSON または XML）",
+            "Choose an SBOM file (CycloneDX or SPDX, JSON or XML)",
+        ),
         "recovery_title" => ("回復コード", "Recovery codes"),
         "recovery_once" => (
             "認証アプリを失ったときに、6桁のコードの代わりに1回ずつ使えます。この画面でしか表示されません。印刷するか安全な場所に保管してください。",

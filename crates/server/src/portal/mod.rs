@@ -428,7 +428,9 @@ pub fn check_origin(headers: &HeaderMap) -> PortalResult<()> {
 
 /// A form posted within a live session, its CSRF token checked against the
 /// session's (constant time) and its origin checked: every portal `POST` but the
-/// login takes one.
+/// login takes one. A `multipart/form-data` form (a file chosen for upload) gives its
+/// files as text fields under their input's name; a file that is not UTF-8 text is
+/// refused.
 #[derive(Debug)]
 pub struct Posted(pub Session, pub FormData);
 
@@ -439,16 +441,63 @@ impl FromRequest<AppState> for Posted {
         let (mut parts, body) = req.into_parts();
         check_origin(&parts.headers)?;
         let session = Session::from_request_parts(&mut parts, state).await?;
-        let Form(pairs) =
-            Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+        let request = Request::from_parts(parts, body);
+        let pairs = if multipart {
+            multipart_fields(request, state).await?
+        } else {
+            let Form(pairs) = Form::<Vec<(String, String)>>::from_request(request, state)
                 .await
                 .map_err(|_| PortalError::Csrf)?;
+            pairs
+        };
         let form = FormData(pairs);
         if !ct_eq(form.text("_csrf"), &session.csrf) {
             return Err(PortalError::Csrf);
         }
         Ok(Self(session, form))
     }
+}
+
+/// The fields of a multipart form, files as text.
+async fn multipart_fields(
+    request: Request,
+    state: &AppState,
+) -> Result<Vec<(String, String)>, PortalError> {
+    let mut parts = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|_| PortalError::Csrf)?;
+    let mut pairs = Vec::new();
+    loop {
+        let field = match parts.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::PayloadTooLarge(
+                    "the file is larger than the portal takes: upload it through the API".into(),
+                )
+                .into());
+            }
+            Err(_) => return Err(PortalError::Csrf),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let file = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| {
+            PortalError::from(ApiError::PayloadTooLarge(format!("the upload failed: {e}")))
+        })?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            ApiError::Unprocessable(format!(
+                "{name}: {} is not a text file (JSON, XML or CSV)",
+                file.as_deref().unwrap_or("the file")
+            ))
+        })?;
+        pairs.push((name, text));
+    }
+    Ok(pairs)
 }
 
 /// A `303 See Other` to `to`.
