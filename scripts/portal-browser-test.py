@@ -321,7 +321,7 @@ def main():
             "/portal/constituency", "/portal/observations", "/portal/trends", "/portal/kev", "/portal/assets",
             "/portal/incidents", "/portal/incidents/new", "/portal/consultations/new", consultation_url,
             "/portal/settings/channels", "/portal/settings/tokens", "/portal/settings/users",
-            "/portal/governance",
+            "/portal/governance", "/portal/advisories",
         ])
         story.check_pages(co_page, [
             "/portal/alerts/new", alert_url, "/portal/constituency", consultation_url, "/portal/audit",

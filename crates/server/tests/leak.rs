@@ -543,6 +543,7 @@ async fn portal_pages(
         "/portal/settings/users",
         "/portal/partners",
         "/portal/governance",
+        "/portal/advisories",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);

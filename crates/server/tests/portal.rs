@@ -3261,6 +3261,7 @@ on_both_backends!(
     audit_page,
     member_administration,
     governance_pages,
+    advisory_pages,
 );
 
 /// Governance in the portal: the committee proposes and confirms a declaration (the
@@ -3444,6 +3445,113 @@ async fn governance_pages(app: &TestApp) {
     assert!(
         page.body.contains(&hash),
         "the member finds its vote on the board"
+    );
+}
+
+/// Advisories: a class-2 member lists them but may not upload; a curator uploads a CSAF
+/// file (an invalid one is refused with the JSON pointers named, nothing stored); the
+/// member whose asset runs an affected version sees it on the advisory's page, another
+/// member does not.
+async fn advisory_pages(app: &TestApp) {
+    let c = council(app).await;
+    let (m, token) =
+        admitted_in(app, &c, "Kuronagi Denryoku", "class2", "electricity", false).await;
+    let (v_member, _) = admitted_in(
+        app,
+        &c,
+        "Hoshizuna Cyberworks",
+        "class1",
+        "security_vendor",
+        false,
+    )
+    .await;
+    let (s, a) = app
+        .post(
+            "/api/v1/assets",
+            Some(&token),
+            json!({"cpe": "cpe:2.3:o:examplenetworks:en-vpn_os:7.0.12:*:*:*:*:*:*:*", "model": "EN-VPN 3000"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    let mut member = Browser::new(app);
+    member.login(&admin_login(&m), MEMBER_PASSWORD).await;
+    let page = member.get("/portal/advisories").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/portal/advisories\" aria-current=\"page\"")
+    );
+    assert!(
+        !page.body.contains("id=\"upload-advisory\""),
+        "curators only"
+    );
+    let t = page.csrf();
+    let doc = common::csaf_advisory("2025-03-04T09:00:00+09:00").to_string();
+    let p = member
+        .post_multipart(
+            "/portal/advisories",
+            &[("_csrf", &t)],
+            &[("csaf", "en-sa.json", doc.as_bytes())],
+        )
+        .await;
+    assert_eq!(p.status, 403, "{}", p.body);
+
+    let mut curator = Browser::new(app);
+    curator
+        .login(&admin_login(&v_member), MEMBER_PASSWORD)
+        .await;
+    let page = curator.get("/portal/advisories").await;
+    assert!(
+        page.body.contains("id=\"upload-advisory\""),
+        "{}",
+        page.body
+    );
+    let t = page.csrf();
+    let mut bad = common::csaf_advisory("2025-03-04T09:00:00+09:00");
+    bad["document"]["tracking"]["status"] = json!("done");
+    let bad = bad.to_string();
+    let p = curator
+        .post_multipart(
+            "/portal/advisories",
+            &[("_csrf", &t)],
+            &[("csaf", "bad.json", bad.as_bytes())],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"advisory-error\""), "{}", p.body);
+    assert!(p.body.contains("/document/tracking/status"), "{}", p.body);
+    let (_, listed) = app.get("/api/v1/advisories", &token).await;
+    assert_eq!(listed.as_array().unwrap().len(), 0, "nothing stored");
+    let p = curator
+        .post_multipart(
+            "/portal/advisories",
+            &[("_csrf", &t)],
+            &[("csaf", "en-sa.json", doc.as_bytes())],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert!(p.location().ends_with("?ok=created"), "{}", p.location());
+    let detail = p.location().trim_end_matches("?ok=created").to_owned();
+
+    let page = member.get("/portal/advisories").await;
+    assert!(
+        page.body
+            .contains("Heap-based buffer overflow in the EN-VPN OS SSL-VPN daemon")
+    );
+    assert!(page.body.contains("CVE-2025-24472"));
+    let page = member.get(&detail).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let mine = &page.body[page.body.find("id=\"my-affected\"").unwrap()..];
+    assert!(
+        mine[..mine.find("</section>").unwrap()].contains("EN-VPN 3000"),
+        "{}",
+        page.body
+    );
+    let page = curator.get(&detail).await;
+    let theirs = &page.body[page.body.find("id=\"my-affected\"").unwrap()..];
+    assert!(
+        !theirs[..theirs.find("</section>").unwrap()].contains("EN-VPN 3000"),
+        "no one else's assets"
     );
 }
 

@@ -1034,6 +1034,38 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "activity_items" => ("共有された情報", "Items shared with you"),
         "activity_alerts" => ("受け取った警報", "Alerts received"),
         "nav_governance" => ("運営", "Governance"),
+        "nav_advisories" => ("セキュリティアドバイザリ", "Advisories"),
+        "advisories_title" => (
+            "セキュリティアドバイザリ（CSAF）",
+            "Security advisories (CSAF)",
+        ),
+        "advisories_intro" => (
+            "ベンダーの CSAF 2.0 アドバイザリと VEX です。開くと、自組織の資産のうち影響を受ける製品を使っているものが分かります。",
+            "Vendors' CSAF 2.0 advisories and VEX documents. Open one to see which of your own assets run an affected product.",
+        ),
+        "no_advisories" => ("アドバイザリはまだありません。", "No advisories yet."),
+        "advisory_title" => ("件名", "Title"),
+        "advisory_publisher" => ("発行者", "Publisher"),
+        "advisory_released" => ("公開日時", "Released"),
+        "advisory_category" => ("種別", "Category"),
+        "advisory_upload" => ("アドバイザリを登録", "Upload an advisory"),
+        "advisory_file" => ("CSAF 2.0 の JSON ファイル", "CSAF 2.0 JSON file"),
+        "advisory_hint" => (
+            "検証の誤りはすべて JSON ポインタで示されます。新しい版は古い版を置き換えます。",
+            "Every validation error is named by JSON pointer. A newer release replaces the older one.",
+        ),
+        "advisory_created" => ("アドバイザリを登録しました。", "Advisory uploaded."),
+        "advisory_unchanged" => (
+            "この版は登録済みです。",
+            "This release was uploaded already.",
+        ),
+        "advisory_my_assets" => ("影響を受ける自組織の資産", "Your affected assets"),
+        "advisory_none_affected" => (
+            "登録されている資産に該当するものはありません。",
+            "None of your registered assets is affected.",
+        ),
+        "advisory_vulnerabilities" => ("脆弱性", "Vulnerabilities"),
+        "back_to_advisories" => ("アドバイザリの一覧へ", "Back to advisories"),
         "csv_file" => ("CSV ファイルを選ぶ", "Choose a CSV file"),
         "sbom_file" => (
             "SBOM ファイルを選ぶ（CycloneDX・SPDX の JSON または XML）",

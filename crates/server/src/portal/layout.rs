@@ -12,7 +12,7 @@ use super::i18n::Lang;
 use super::session::Session;
 
 /// The navigation: path, message key.
-const NAV: [(&str, &str); 13] = [
+const NAV: [(&str, &str); 14] = [
     ("/portal/", "nav_dashboard"),
     ("/portal/items", "nav_items"),
     ("/portal/items/new", "nav_new_item"),
@@ -22,6 +22,7 @@ const NAV: [(&str, &str); 13] = [
     ("/portal/observations", "nav_observations"),
     ("/portal/trends", "nav_trends"),
     ("/portal/kev", "nav_kev"),
+    ("/portal/advisories", "nav_advisories"),
     ("/portal/assets", "nav_assets"),
     ("/portal/incidents", "nav_incidents"),
     ("/portal/governance", "nav_governance"),

@@ -7,6 +7,7 @@
 //! CSRF tokens on every form, two languages and times in JST; it holds no rule of
 //! its own about who may see what.
 
+pub mod advisories;
 pub mod alerts;
 pub mod assets;
 pub mod audit;
@@ -139,6 +140,13 @@ pub fn router() -> Router<AppState> {
             post(assets::sbom).layer(DefaultBodyLimit::max(assets::PASTE_LIMIT)),
         )
         .route("/portal/assets/{id}/remove", post(assets::remove))
+        .route(
+            "/portal/advisories",
+            get(advisories::list)
+                .post(advisories::upload)
+                .layer(DefaultBodyLimit::max(assets::PASTE_LIMIT)),
+        )
+        .route("/portal/advisories/{id}", get(advisories::detail))
         .route(
             "/portal/assets/sboms/{id}/remove",
             post(assets::remove_sbom_form),

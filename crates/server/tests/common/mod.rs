@@ -470,3 +470,38 @@ pub async fn grant_clearance(
     assert_eq!(v["state"], "active");
     v
 }
+
+/// A vendor's CSAF 2.0 advisory released at `release`: EN-VPN OS 7.0.0–7.0.12 affected
+/// by CVE-2025-24472 (by CPE), fixed in 7.0.13.
+pub fn csaf_advisory(release: &str) -> Value {
+    json!({
+      "document": {
+        "category": "csaf_security_advisory", "csaf_version": "2.0",
+        "distribution": {"tlp": {"label": "GREEN"}},
+        "notes": [{"category": "summary", "text": "A heap overflow in the SSL-VPN daemon of EN-VPN OS."}],
+        "publisher": {"category": "vendor", "name": "Example Networks PSIRT", "namespace": "https://psirt.example.net"},
+        "title": "Heap-based buffer overflow in the EN-VPN OS SSL-VPN daemon",
+        "tracking": {"current_release_date": release, "id": "EN-SA-2025-0007",
+          "initial_release_date": "2025-03-03T09:00:00+09:00",
+          "revision_history": [{"date": "2025-03-03T09:00:00+09:00", "number": "1", "summary": "Initial release"}],
+          "status": "final", "version": "1"}
+      },
+      "product_tree": {"branches": [{"category": "vendor", "name": "Example Networks", "branches": [
+        {"category": "product_name", "name": "EN-VPN OS", "branches": [
+          {"category": "product_version_range", "name": "vers:generic/>=7.0.0|<7.0.13",
+           "product": {"name": "EN-VPN OS 7.0.0 to 7.0.12", "product_id": "ENVPN-AFFECTED",
+             "product_identification_helper": {"cpe": "cpe:2.3:o:examplenetworks:en-vpn_os:*:*:*:*:*:*:*:*"}}},
+          {"category": "product_version", "name": "7.0.13",
+           "product": {"name": "EN-VPN OS 7.0.13", "product_id": "ENVPN-7.0.13",
+             "product_identification_helper": {"cpe": "cpe:2.3:o:examplenetworks:en-vpn_os:7.0.13:*:*:*:*:*:*:*"}}}
+        ]}
+      ]}]},
+      "vulnerabilities": [{
+        "cve": "CVE-2025-24472",
+        "notes": [{"category": "description", "text": "A crafted request overflows a heap buffer."}],
+        "product_status": {"known_affected": ["ENVPN-AFFECTED"], "fixed": ["ENVPN-7.0.13"]},
+        "remediations": [{"category": "vendor_fix", "details": "Upgrade to 7.0.13.", "product_ids": ["ENVPN-AFFECTED"]}],
+        "threats": [{"category": "exploit_status", "details": "Exploited in the wild."}]
+      }]
+    })
+}
