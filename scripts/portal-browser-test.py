@@ -326,6 +326,7 @@ def main():
         story.check_pages(co_page, [
             "/portal/alerts/new", alert_url, "/portal/constituency", consultation_url, "/portal/audit",
             "/portal/members", "/portal/clearances", "/portal/partners", "/portal/governance",
+            "/portal/vendor-requests",
         ])
         co_page.goto(story.base + "/portal/constituency")
         expect(co_page.locator("#h-queue")).to_contain_text("1")

@@ -544,6 +544,7 @@ async fn portal_pages(
         "/portal/partners",
         "/portal/governance",
         "/portal/advisories",
+        "/portal/vendor-requests",
     ] {
         let (_, body) = p.get(path).await;
         all.push_str(&body);

@@ -3262,6 +3262,7 @@ on_both_backends!(
     member_administration,
     governance_pages,
     advisory_pages,
+    vendor_request_pages,
 );
 
 /// Governance in the portal: the committee proposes and confirms a declaration (the
@@ -3552,6 +3553,132 @@ async fn advisory_pages(app: &TestApp) {
     assert!(
         !theirs[..theirs.find("</section>").unwrap()].contains("EN-VPN 3000"),
         "no one else's assets"
+    );
+}
+
+/// Vendor coordination: a curator asks a vendor member about a catalogue entry (a
+/// refusal named in the form); the vendor finds it from the catalogue and answers with
+/// a planned fix (a missing date refused in the form); the catalogue shows the status;
+/// another member cannot open the request.
+async fn vendor_request_pages(app: &TestApp) {
+    let c = council(app).await;
+    let (curator_m, _) = admitted_in(
+        app,
+        &c,
+        "Hoshizuna Cyberworks",
+        "class1",
+        "security_vendor",
+        false,
+    )
+    .await;
+    let (vendor_m, _) = admitted_in(app, &c, "Example Networks", "class2", "other", false).await;
+    let (other_m, _) = admitted_in(app, &c, "Sorahashi Bank", "class2", "finance", false).await;
+    let kev = json!({"title": "t", "catalogVersion": "2026.11.28", "dateReleased": "2026-11-28T00:00:00.000Z", "count": 1,
+      "vulnerabilities": [{"cveID": "CVE-2025-24472", "vendorProject": "Example Networks", "product": "EN-VPN OS",
+        "vulnerabilityName": "EN-VPN OS SSL-VPN Heap Overflow", "dateAdded": "2026-11-28", "shortDescription": "Heap overflow.",
+        "requiredAction": "Apply updates per vendor instructions.", "dueDate": "2026-12-19", "knownRansomwareCampaignUse": "Unknown",
+        "notes": "", "cwes": ["CWE-122"]}]});
+    let (s, v) = app
+        .post("/api/v1/kev/import", Some(&c.coordinator), kev)
+        .await;
+    assert_eq!(s, 201, "{v}");
+
+    let mut cur = Browser::new(app);
+    cur.login(&admin_login(&curator_m), MEMBER_PASSWORD).await;
+    let page = cur.get("/portal/vendor-requests").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/portal/vendor-requests\" aria-current=\"page\"")
+    );
+    assert!(page.body.contains("id=\"ask-vendor\""));
+    let t = page.csrf();
+    let ask = |message: &'static str| {
+        vec![
+            ("cve", "CVE-2025-24472"),
+            ("vendor_member", vendor_m.as_str()),
+            ("message", message),
+        ]
+    };
+    let p = cur
+        .post("/portal/vendor-requests", &with_token(&t, ask("")))
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"vendor-error\""), "{}", p.body);
+    let p = cur
+        .post(
+            "/portal/vendor-requests",
+            &with_token(&t, ask("When will EN-VPN OS 7.0.x be fixed?")),
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let detail = p.location().trim_end_matches("?ok=opened").to_owned();
+    let page = cur.get(&detail).await;
+    assert!(page.body.contains("When will EN-VPN OS 7.0.x be fixed?"));
+    assert!(
+        !page.body.contains("id=\"vendor-update\""),
+        "a member vendor answers itself"
+    );
+
+    let mut ven = Browser::new(app);
+    ven.login(&admin_login(&vendor_m), MEMBER_PASSWORD).await;
+    let kev_page = ven.get("/portal/kev").await;
+    assert!(kev_page.body.contains("href=\"/portal/vendor-requests\""));
+    let list = ven.get("/portal/vendor-requests").await;
+    assert!(list.body.contains("CVE-2025-24472"), "{}", list.body);
+    assert!(!list.body.contains("id=\"ask-vendor\""));
+    let page = ven.get(&detail).await;
+    assert!(page.body.contains("id=\"vendor-update\""), "{}", page.body);
+    let t = page.csrf();
+    let p = ven
+        .post(
+            &format!("{detail}/updates"),
+            &[
+                ("_csrf", &t),
+                ("status", "fix_planned"),
+                ("planned_fix_date", ""),
+                ("text", "Working on it."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("id=\"update-error\""), "{}", p.body);
+    assert!(p.body.contains("Working on it."), "values kept");
+    let p = ven
+        .post(
+            &format!("{detail}/updates"),
+            &[
+                ("_csrf", &t),
+                ("status", "fix_planned"),
+                ("planned_fix_date", "2026-12-20"),
+                ("text", "Working on it."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = ven.get(&detail).await;
+    assert!(page.body.contains("2026-12-20"), "{}", page.body);
+    let kev_page = cur.get("/portal/kev").await;
+    assert!(
+        kev_page.body.contains("Example Networks: 修正予定"),
+        "{}",
+        kev_page.body
+    );
+    assert!(kev_page.body.contains("(2026-12-20)"));
+    assert!(
+        !kev_page.body.contains("Working on it."),
+        "the catalogue shows the status only"
+    );
+
+    let mut other = Browser::new(app);
+    other.login(&admin_login(&other_m), MEMBER_PASSWORD).await;
+    assert_eq!(other.get(&detail).await.status, 404);
+    assert!(
+        !other
+            .get("/portal/vendor-requests")
+            .await
+            .body
+            .contains("CVE-2025-24472")
     );
 }
 

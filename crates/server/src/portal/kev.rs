@@ -47,7 +47,8 @@ fn matches(k: &KevView, q: &str) -> bool {
     .any(|f| f.to_lowercase().contains(&q))
 }
 
-fn vendor_status(lang: Lang, s: &str) -> &'static str {
+/// A vendor request status's name.
+pub(super) fn vendor_status(lang: Lang, s: &str) -> &'static str {
     match s {
         "sent" => lang.t("vendor_sent"),
         "acknowledged" => lang.t("vendor_acknowledged"),
@@ -108,7 +109,10 @@ async fn render(
             }
             p { button.primary type="submit" { (lang.t("search_button")) } }
         }
-        p.muted #kev-count { (shown.len()) " / " (all.len()) " " (lang.t("kev_entries")) }
+        p.muted #kev-count {
+            (shown.len()) " / " (all.len()) " " (lang.t("kev_entries"))
+            " · " a href="/portal/vendor-requests" { (lang.t("vendor_requests_title")) }
+        }
         @if shown.is_empty() {
             p.muted { (lang.t("kev_none")) }
         } @else {

@@ -119,6 +119,9 @@ pub fn page(s: &Session, here: &str, title: &str, body: Markup) -> Response {
                             @if super::clearances::sees_page(s) {
                                 li { a href="/portal/clearances" aria-current=[is_current("/portal/clearances", here).then_some("page")] { (lang.t("nav_clearances")) } }
                             }
+                            @if super::vendors::sees_page(s) {
+                                li { a href="/portal/vendor-requests" aria-current=[is_current("/portal/vendor-requests", here).then_some("page")] { (lang.t("nav_vendor_requests")) } }
+                            }
                             @if super::partners::sees_page(s) {
                                 li { a href="/portal/partners" aria-current=[is_current("/portal/partners", here).then_some("page")] { (lang.t("nav_partners")) } }
                             }

@@ -29,6 +29,7 @@ pub mod session;
 pub mod settings;
 pub mod tokens;
 pub mod users;
+pub mod vendors;
 
 use std::sync::LazyLock;
 
@@ -198,6 +199,15 @@ pub fn router() -> Router<AppState> {
             post(members::task_force_approve),
         )
         .route("/portal/settings/recovery-codes", post(settings::new_codes))
+        .route(
+            "/portal/vendor-requests",
+            get(vendors::list).post(vendors::open),
+        )
+        .route("/portal/vendor-requests/{id}", get(vendors::detail))
+        .route(
+            "/portal/vendor-requests/{id}/updates",
+            post(vendors::update),
+        )
         .route("/portal/governance", get(governance::page))
         .route("/portal/governance/declarations", post(governance::propose))
         .route(
