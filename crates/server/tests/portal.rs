@@ -773,6 +773,47 @@ async fn sessions_end(app: &TestApp) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(sessions_of(app, &admin_login(&x)).await, 0);
     assert_eq!(shady.get("/portal/").await.location(), "/portal/login");
+
+    // A member's admin withdraws it from the settings page: only with the box checked;
+    // then every session and token of its users ends, this one included.
+    let (w, w_token) = admitted_in(app, &c, "Leaving Utility", "class2", "water", false).await;
+    let mut leaving = Browser::new(app);
+    leaving.login(&admin_login(&w), MEMBER_PASSWORD).await;
+    let page = leaving.get("/portal/settings").await;
+    assert!(page.body.contains("id=\"withdrawal\""), "{}", page.body);
+    let t = page.csrf();
+    let p = leaving
+        .post(
+            "/portal/settings/withdraw",
+            &[("_csrf", &t), ("reason", "merger")],
+        )
+        .await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert_eq!(
+        app.get("/api/v1/me", &w_token).await.0,
+        200,
+        "nothing happened"
+    );
+    let p = leaving
+        .post(
+            "/portal/settings/withdraw",
+            &[("_csrf", &t), ("reason", "merger"), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location()),
+        (303, "/portal/login"),
+        "{}",
+        p.body
+    );
+    assert_eq!(leaving.get("/portal/").await.location(), "/portal/login");
+    assert_eq!(app.get("/api/v1/me", &w_token).await.0, 401);
+    assert!(
+        audit_actions(app)
+            .await
+            .iter()
+            .any(|a| a == "member.withdraw")
+    );
 }
 
 // ---- Language ----
@@ -1300,6 +1341,35 @@ async fn alerts_ack_and_progress(app: &TestApp) {
         .expect("a progress chart")..];
     let chart = &chart[..chart.find("</svg>").unwrap()];
     assert!(chart.contains(">1 / 1</text>"), "{chart}");
+    // Recipients cannot withdraw it; the issuer does, and recipients see it withdrawn.
+    assert!(
+        !c2.get(&format!("/portal/alerts/{id}"))
+            .await
+            .body
+            .contains("id=\"withdraw-alert\"")
+    );
+    assert!(page.body.contains("id=\"withdraw-alert\""));
+    let p = coord
+        .post(
+            &format!("/portal/alerts/{id}/withdraw"),
+            &[("_csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location().to_owned()),
+        (303, format!("/portal/alerts/{id}?ok=withdrawn")),
+        "{}",
+        p.body
+    );
+    let seen = c2.get(&format!("/portal/alerts/{id}")).await;
+    assert!(seen.body.contains("撤回済み"), "{}", seen.body);
+    assert!(
+        !coord
+            .get(&format!("/portal/alerts/{id}"))
+            .await
+            .body
+            .contains("id=\"withdraw-alert\"")
+    );
 
     // Not a recipient: 404. Not an issuer: no form.
     let mut reg = Browser::new(app);

@@ -78,9 +78,13 @@ async fn render(
             }
         }
     };
-    let mut resp = layout::page(s, HERE, lang.t("advisories_title"), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        HERE,
+        lang.t("advisories_title"),
+        body,
+        status,
+    ))
 }
 
 /// `GET /portal/advisories`.

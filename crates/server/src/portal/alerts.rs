@@ -20,6 +20,7 @@ use super::{PortalError, PortalResult, Posted, Session, api_message, see_other};
 use crate::AppState;
 use crate::api::alerts::{
     Ack, AlertQuery, ack as api_ack, issue as api_issue, list as api_list, progress,
+    withdraw as api_withdraw,
 };
 use crate::delivery::recipient_view;
 use crate::error::ApiError;
@@ -170,6 +171,7 @@ pub async fn detail(
         @match done.ok.as_deref() {
             Some("issued") => (flash(lang.t("issued_ok"))),
             Some("ack") => (flash(lang.t("acked_ok"))),
+            Some("withdrawn") => (flash(lang.t("withdrawn_ok"))),
             _ => {}
         }
         p.badges {
@@ -252,6 +254,13 @@ pub async fn detail(
                     p { (lang.t("not_reached_by_product")) ": " (p.not_reached_by_product) }
                 }
             }
+            @if a.status == AlertStatus::Active && s.viewer.ensure_can_act().is_ok() {
+                form #withdraw-alert method="post" action={ "/portal/alerts/" (a.id) "/withdraw" } {
+                    (csrf(&s))
+                    p.hint { (lang.t("withdraw_hint")) }
+                    button.danger type="submit" { (lang.t("withdraw_alert")) }
+                }
+            }
         }
     };
     Ok(layout::page(
@@ -326,9 +335,7 @@ fn new_page(
             p.submit { button.primary type="submit" { (lang.t("issue_button")) } }
         }
     };
-    let mut resp = layout::page(s, "/portal/alerts/new", lang.t("new_alert"), body);
-    *resp.status_mut() = status;
-    resp
+    layout::page_status(s, "/portal/alerts/new", lang.t("new_alert"), body, status)
 }
 
 /// `GET /portal/alerts/new`: the coordinator and designated alert issuers.
@@ -389,4 +396,15 @@ pub async fn issue(State(state): State<AppState>, Posted(s, f): Posted) -> Porta
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `POST /portal/alerts/{id}/withdraw`: the issuer (or the coordinator) withdraws the
+/// alert; the withdrawal reaches every recipient like the alert did.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Posted(s, _): Posted,
+) -> PortalResult {
+    let Json(_) = api_withdraw(State(state), Auth(s.viewer.clone()), Path(id.clone())).await?;
+    Ok(see_other(&format!("/portal/alerts/{id}?ok=withdrawn")))
 }

@@ -130,9 +130,13 @@ async fn render(
             }
         }
     };
-    let mut resp = layout::page(s, HERE, lang.t("clearances_title"), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        HERE,
+        lang.t("clearances_title"),
+        body,
+        status,
+    ))
 }
 
 /// `GET /portal/clearances`.

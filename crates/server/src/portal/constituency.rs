@@ -13,7 +13,7 @@ use tsunagu_core::member::SpecialRole;
 
 use super::i18n::{Lang, jst};
 use super::layout::{self, csrf, flash};
-use super::{FormData, PortalResult, Posted, Session, api_message, see_other};
+use super::{FormData, PortalResult, Posted, Session, api_message, form_refusal, see_other};
 use crate::AppState;
 use crate::api::constituency::{
     ConstituencyDraft, ConstituencyQuery, ConstituencyView, Decision, OverlapPair,
@@ -274,9 +274,13 @@ async fn render(
             }
         }
     };
-    let mut resp = layout::page(s, HERE, lang.t("constituency_title"), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        HERE,
+        lang.t("constituency_title"),
+        body,
+        status,
+    ))
 }
 
 /// `GET /portal/constituency`.
@@ -294,15 +298,6 @@ pub async fn page(
         StatusCode::OK,
     )
     .await
-}
-
-fn refusal(e: &ApiError) -> Option<StatusCode> {
-    match e {
-        ApiError::Unprocessable(_) => Some(StatusCode::UNPROCESSABLE_ENTITY),
-        ApiError::Conflict(_) => Some(StatusCode::CONFLICT),
-        ApiError::BadRequest(_) => Some(StatusCode::BAD_REQUEST),
-        _ => None,
-    }
 }
 
 /// `POST /portal/constituency`: registers through the API's handler; its refusal is
@@ -327,7 +322,7 @@ pub async fn register(State(state): State<AppState>, Posted(s, f): Posted) -> Po
     };
     match api_register(State(state.clone()), Auth(s.viewer.clone()), ApiJson(draft)).await {
         Ok(_) => Ok(see_other("/portal/constituency?ok=registered")),
-        Err(e) => match refusal(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => {
                 let msg = api_message(&e);
                 render(&state, &s, &f, Some(Failed::Register(&msg)), None, status).await
@@ -357,7 +352,7 @@ async fn decided(
 ) -> PortalResult {
     match result {
         Ok(_) => Ok(see_other(&format!("/portal/constituency?ok={ok}"))),
-        Err(e) => match refusal(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => {
                 let msg = api_message(&e);
                 render(

@@ -17,7 +17,9 @@ use tsunagu_core::item::RawIndicator;
 use super::i18n::jst;
 use super::layout::{self, csrf, flash};
 use super::settings::Done;
-use super::{FormData, PortalError, PortalResult, Posted, Session, api_message, see_other};
+use super::{
+    FormData, PortalError, PortalResult, Posted, Session, api_message, form_refusal, see_other,
+};
 use crate::AppState;
 use crate::api::consultations::{
     ListParams, close as api_close, get_one as api_get, list as api_list, open as api_open,
@@ -74,17 +76,6 @@ pub async fn list(State(state): State<AppState>, s: Session) -> PortalResult {
         lang.t("consultations_title"),
         body,
     ))
-}
-
-/// The refusals shown next to the form that caused them.
-fn refusal(e: &ApiError) -> Option<StatusCode> {
-    match e {
-        ApiError::Unprocessable(_) => Some(StatusCode::UNPROCESSABLE_ENTITY),
-        ApiError::Conflict(_) => Some(StatusCode::CONFLICT),
-        ApiError::BadRequest(_) => Some(StatusCode::BAD_REQUEST),
-        ApiError::Forbidden(_) => Some(StatusCode::FORBIDDEN),
-        _ => None,
-    }
 }
 
 async fn render_detail(
@@ -185,9 +176,7 @@ async fn render_detail(
         }
         p { a href="/portal/consultations" { (lang.t("back_to_consultations")) } }
     };
-    let mut resp = layout::page(s, &here, &c.subject, body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(s, &here, &c.subject, body, status))
 }
 
 /// `GET /portal/consultations/{id}`: the consultation as the API's view gives it to
@@ -231,7 +220,7 @@ pub async fn reply(
             "/portal/consultations/{}?ok=replied",
             c.id
         ))),
-        Err(e) => match refusal(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => {
                 let msg = api_message(&e);
                 render_detail(&state, &s, &id, &f, Some(&msg), None, status).await
@@ -280,14 +269,13 @@ fn new_page(s: &Session, f: &FormData, errors: &[String], status: StatusCode) ->
             p { button.primary type="submit" { (lang.t("ask_button")) } }
         }
     };
-    let mut resp = layout::page(
+    layout::page_status(
         s,
         "/portal/consultations/new",
         lang.t("new_consultation"),
         body,
-    );
-    *resp.status_mut() = status;
-    resp
+        status,
+    )
 }
 
 /// `GET /portal/consultations/new`: the form to ask the class-1 group.
@@ -343,7 +331,7 @@ pub async fn ask(State(state): State<AppState>, Posted(s, f): Posted) -> PortalR
             "/portal/consultations/{}?ok=asked",
             c.id
         ))),
-        Err(e) => match refusal(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => Ok(new_page(&s, &f, &[api_message(&e)], status)),
             None => Err(PortalError::from(e)),
         },

@@ -25,7 +25,7 @@ use super::i18n::jst;
 use super::incidents::parse_local;
 use super::items::checkbox;
 use super::layout::{self, csrf, flash};
-use super::{FormData, PortalResult, Posted, Session, api_message, see_other};
+use super::{FormData, PortalResult, Posted, Session, api_message, form_refusal, see_other};
 use crate::AppState;
 use crate::api::governance::{
     BallotForm, BallotReceipt, confirm_declaration, create_answer, create_ballot, create_rfi,
@@ -55,16 +55,6 @@ enum Form {
     Declaration,
     Rfi,
     Vote,
-}
-
-/// The refusals shown next to the form that caused them (others are error pages).
-fn shown_in_form(e: &ApiError) -> Option<StatusCode> {
-    match e {
-        ApiError::Unprocessable(_) => Some(StatusCode::UNPROCESSABLE_ENTITY),
-        ApiError::Conflict(_) => Some(StatusCode::CONFLICT),
-        ApiError::Forbidden(_) => Some(StatusCode::FORBIDDEN),
-        _ => None,
-    }
 }
 
 fn status_label(lang: super::i18n::Lang, s: DeclarationStatus) -> &'static str {
@@ -261,9 +251,13 @@ async fn render(
             }
         }
     };
-    let mut resp = layout::page(s, HERE, lang.t("governance_title"), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        HERE,
+        lang.t("governance_title"),
+        body,
+        status,
+    ))
 }
 
 /// `GET /portal/governance`.
@@ -291,7 +285,7 @@ async fn refused_in(
     which: Form,
     e: ApiError,
 ) -> PortalResult {
-    match shown_in_form(&e) {
+    match form_refusal(&e) {
         Some(status) => render(state, s, f, Some((which, api_message(&e))), None, status).await,
         None => Err(e.into()),
     }
@@ -476,9 +470,7 @@ async fn render_rfi(
         }
         p { a href=(HERE) { (lang.t("back_to_governance")) } }
     };
-    let mut resp = layout::page(s, &here, &r.title, body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(s, &here, &r.title, body, status))
 }
 
 /// `GET /portal/governance/rfis/{id}`: the request, the member's answers and the
@@ -520,7 +512,7 @@ pub async fn answer(
     .await
     {
         Ok(_) => Ok(see_other(&format!("{HERE}/rfis/{id}?ok=answered"))),
-        Err(e) => match shown_in_form(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => {
                 render_rfi(&state, &s, &id, &f, Some(&api_message(&e)), None, status).await
             }
@@ -602,9 +594,7 @@ async fn render_vote(
         }
         p { a href=(HERE) { (lang.t("back_to_governance")) } }
     };
-    let mut resp = layout::page(s, &here, &vote.question, body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(s, &here, &vote.question, body, status))
 }
 
 /// `GET /portal/governance/votes/{id}`: the ballot form for a member's admin that has
@@ -667,7 +657,7 @@ pub async fn ballot(
             )
             .await
         }
-        Err(e) => match shown_in_form(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => {
                 render_vote(&state, &s, &id, None, Some(&api_message(&e)), None, status).await
             }

@@ -1034,6 +1034,19 @@ fn message(key: &str) -> Option<(&'static str, &'static str)> {
         "activity_items" => ("共有された情報", "Items shared with you"),
         "activity_alerts" => ("受け取った警報", "Alerts received"),
         "nav_governance" => ("運営", "Governance"),
+        "withdraw_member" => ("協議会から退会する", "Withdraw from the council"),
+        "withdraw_member_help" => (
+            "退会すると、この会員のすべての利用者のセッションと API トークンが直ちに無効になり、共有情報は受け取れなくなります。提供した情報は協議会に残ります。",
+            "Withdrawing ends every session and API token of this member's users at once, and nothing more is received. What the member shared stays with the council.",
+        ),
+        "withdraw_reason" => ("理由（任意）", "Reason (optional)"),
+        "withdraw_confirm" => ("退会することを確認しました", "I confirm the withdrawal"),
+        "withdraw_alert" => ("警報を撤回する", "Withdraw the alert"),
+        "withdraw_hint" => (
+            "撤回はすべての受信者に配信されます。",
+            "The withdrawal is delivered to every recipient.",
+        ),
+        "withdrawn_ok" => ("警報を撤回しました。", "Alert withdrawn."),
         "nav_vendor_requests" => ("ベンダー調整", "Vendor requests"),
         "vendor_requests_title" => ("ベンダーへの問い合わせ", "Vendor requests"),
         "vendor_intro_curator" => (

@@ -259,9 +259,13 @@ fn new_page(s: &Session, f: &FormData, error: Option<&str>, status: StatusCode) 
             p.submit { button.primary type="submit" { (lang.t("submit_initial_report")) } }
         }
     };
-    let mut resp = layout::page(s, "/portal/incidents/new", lang.t("new_incident"), body);
-    *resp.status_mut() = status;
-    resp
+    layout::page_status(
+        s,
+        "/portal/incidents/new",
+        lang.t("new_incident"),
+        body,
+        status,
+    )
 }
 
 /// `GET /portal/incidents/new`.
@@ -447,9 +451,7 @@ async fn render_detail(
             (share_form(s, &i, f, error_for(Form::Share)))
         }
     };
-    let mut resp = layout::page(s, &here, &i.title, body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(s, &here, &i.title, body, status))
 }
 
 /// `GET /portal/incidents/{id}`.

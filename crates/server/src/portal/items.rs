@@ -563,9 +563,13 @@ fn form_page(s: &Session, f: &FormData, errors: &[String], status: StatusCode) -
             p.submit { button.primary type="submit" { (lang.t("preview_button")) } }
         }
     };
-    let mut resp = layout::page(s, "/portal/items/new", lang.t("new_item_title"), body);
-    *resp.status_mut() = status;
-    resp
+    layout::page_status(
+        s,
+        "/portal/items/new",
+        lang.t("new_item_title"),
+        body,
+        status,
+    )
 }
 
 fn text_field(name: &str, label: &str, f: &FormData, required: bool, help: Option<&str>) -> Markup {

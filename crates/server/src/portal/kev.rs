@@ -173,9 +173,13 @@ async fn render(
         }
         @if curator { (propose_form(s, f, error)) }
     };
-    let mut resp = layout::page(s, "/portal/kev", lang.t("kev_title"), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        "/portal/kev",
+        lang.t("kev_title"),
+        body,
+        status,
+    ))
 }
 
 fn propose_form(s: &Session, f: &FormData, error: Option<&str>) -> Markup {

@@ -142,6 +142,19 @@ pub fn page(s: &Session, here: &str, title: &str, body: Markup) -> Response {
     markup.into_response()
 }
 
+/// [`page`] answered with `status` (a form shown again with its refusal, a creation).
+pub fn page_status(
+    s: &Session,
+    here: &str,
+    title: &str,
+    body: Markup,
+    status: StatusCode,
+) -> Response {
+    let mut resp = page(s, here, title, body);
+    *resp.status_mut() = status;
+    resp
+}
+
 /// A page before login (login, TOTP step): the language is switched by a link.
 #[must_use]
 pub fn public_page(lang: Lang, title: &str, here: &str, body: Markup) -> Response {

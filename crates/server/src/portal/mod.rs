@@ -84,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/alerts/new", get(alerts::new_form))
         .route("/portal/alerts/{id}", get(alerts::detail))
         .route("/portal/alerts/{id}/ack", post(alerts::ack))
+        .route("/portal/alerts/{id}/withdraw", post(alerts::withdraw))
         .route(
             "/portal/consultations",
             get(consultations::list).post(consultations::ask),
@@ -199,6 +200,7 @@ pub fn router() -> Router<AppState> {
             post(members::task_force_approve),
         )
         .route("/portal/settings/recovery-codes", post(settings::new_codes))
+        .route("/portal/settings/withdraw", post(settings::withdraw))
         .route(
             "/portal/vendor-requests",
             get(vendors::list).post(vendors::open),
@@ -516,6 +518,19 @@ async fn multipart_fields(
         pairs.push((name, text));
     }
     Ok(pairs)
+}
+
+/// The status of an API refusal that a page shows in the form that caused it (the
+/// values kept); `None` for the others, which are error pages.
+#[must_use]
+pub fn form_refusal(e: &ApiError) -> Option<StatusCode> {
+    match e {
+        ApiError::Unprocessable(_) => Some(StatusCode::UNPROCESSABLE_ENTITY),
+        ApiError::Conflict(_) => Some(StatusCode::CONFLICT),
+        ApiError::BadRequest(_) => Some(StatusCode::BAD_REQUEST),
+        ApiError::Forbidden(_) => Some(StatusCode::FORBIDDEN),
+        _ => None,
+    }
 }
 
 /// A `303 See Other` to `to`.

@@ -198,9 +198,13 @@ async fn render(
             }
         }
     };
-    let mut resp = layout::page(s, HERE, lang.t("partners_title"), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        HERE,
+        lang.t("partners_title"),
+        body,
+        status,
+    ))
 }
 
 /// `GET /portal/partners`: 403 for anyone but the coordinator and the secretariat.

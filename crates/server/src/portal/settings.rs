@@ -1,7 +1,8 @@
 //! `/portal/settings`: the language, the TOTP second factor (enrolment with a QR
 //! code), and logging out of every session.
 
-use axum::extract::{Query, State};
+use axum::Json;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use maud::{Markup, PreEscaped, html};
 use qrcode::QrCode;
@@ -13,7 +14,10 @@ use super::i18n::{Lang, jst};
 use super::layout::{self, csrf, flash};
 use super::session::{self, new_totp_secret, otpauth_uri, totp_match};
 use super::{PortalResult, Posted, Session, safe_back, see_other};
+use crate::api::members::{Reason, withdraw as api_withdraw};
 use crate::auth::{RECOVERY_CODES, new_recovery_codes};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Auth};
 use crate::{AppState, audit_by};
 
 /// `?ok=` after an action.
@@ -117,6 +121,24 @@ pub async fn page(
                 button.danger type="submit" aria-describedby="logout-all-help" { (lang.t("logout_everywhere")) }
             }
         }
+        @if s.viewer.ensure_admin_of(s.viewer.member.id).is_ok() {
+            section.card #withdrawal aria-labelledby="h-withdraw" {
+                h2 #h-withdraw { (lang.t("withdraw_member")) }
+                p.warn #withdraw-help { (lang.t("withdraw_member_help")) }
+                form method="post" action="/portal/settings/withdraw" {
+                    (csrf(&s))
+                    p {
+                        label for="withdraw-reason" { (lang.t("withdraw_reason")) }
+                        input #withdraw-reason type="text" name="reason" maxlength="1000";
+                    }
+                    p { span.check {
+                        input #withdraw-confirm type="checkbox" name="confirm" value="1" required;
+                        label for="withdraw-confirm" { (lang.t("withdraw_confirm")) }
+                    } }
+                    button.danger type="submit" aria-describedby="withdraw-help" { (lang.t("withdraw_member")) }
+                }
+            }
+        }
     };
     Ok(layout::page(
         &s,
@@ -177,9 +199,13 @@ fn enrol_page(
             p { button.primary type="submit" { (lang.t("totp_button")) } }
         }
     };
-    let mut resp = layout::page(s, "/portal/settings/totp", lang.t("totp_enrol_title"), body);
-    *resp.status_mut() = status;
-    resp
+    layout::page_status(
+        s,
+        "/portal/settings/totp",
+        lang.t("totp_enrol_title"),
+        body,
+        status,
+    )
 }
 
 /// `GET /portal/settings/totp`: a new secret for this session (kept until a code
@@ -281,4 +307,28 @@ pub async fn logout_everywhere(
     Posted(s, _): Posted,
 ) -> PortalResult {
     session::end_all(&state, &s).await
+}
+
+/// `POST /portal/settings/withdraw`: a member's admin withdraws the member from the
+/// council (the box must be checked); every session and token of its users ends at
+/// once, this one included.
+pub async fn withdraw(State(state): State<AppState>, Posted(s, f): Posted) -> PortalResult {
+    if !f.checked("confirm") {
+        return Err(ApiError::Unprocessable(
+            "confirm: check the box to withdraw the member from the council".into(),
+        )
+        .into());
+    }
+    let reason = Reason {
+        reason: f.text("reason").to_owned(),
+    };
+    let id = s.viewer.member.id.to_string();
+    let Json(_) = api_withdraw(
+        State(state),
+        Auth(s.viewer.clone()),
+        Path(id),
+        ApiJson(reason),
+    )
+    .await?;
+    Ok(see_other("/portal/login"))
 }

@@ -14,7 +14,7 @@ use super::alerts::Done;
 use super::i18n::jst;
 use super::kev::vendor_status;
 use super::layout::{self, csrf, flash};
-use super::{FormData, PortalResult, Posted, Session, api_message, see_other};
+use super::{FormData, PortalResult, Posted, Session, api_message, form_refusal, see_other};
 use crate::AppState;
 use crate::api::kev::{ensure_curator, list as kev_list};
 use crate::api::members::list_members;
@@ -22,7 +22,6 @@ use crate::api::vendor::{
     VendorRequestForm, VendorUpdateForm, get_one, list as api_list, open as api_open,
     update as api_update,
 };
-use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
 
 const HERE: &str = "/portal/vendor-requests";
@@ -32,15 +31,6 @@ const HERE: &str = "/portal/vendor-requests";
 #[must_use]
 pub fn sees_page(s: &Session) -> bool {
     ensure_curator(&s.viewer).is_ok()
-}
-
-/// The refusals shown in the form that caused them.
-fn in_form(e: &ApiError) -> Option<StatusCode> {
-    match e {
-        ApiError::Unprocessable(_) => Some(StatusCode::UNPROCESSABLE_ENTITY),
-        ApiError::Conflict(_) => Some(StatusCode::CONFLICT),
-        _ => None,
-    }
 }
 
 async fn render(
@@ -123,9 +113,13 @@ async fn render(
             }
         }
     };
-    let mut resp = layout::page(s, HERE, lang.t("vendor_requests_title"), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        HERE,
+        lang.t("vendor_requests_title"),
+        body,
+        status,
+    ))
 }
 
 /// `GET /portal/vendor-requests`: the requests the member may see (every one for
@@ -154,7 +148,7 @@ pub async fn open(State(state): State<AppState>, Posted(s, f): Posted) -> Portal
     .await
     {
         Ok((_, Json(r))) => Ok(see_other(&format!("{HERE}/{}?ok=opened", r.request.id))),
-        Err(e) => match in_form(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => render(&state, &s, &f, Some(&api_message(&e)), status).await,
             None => Err(e.into()),
         },
@@ -240,9 +234,13 @@ async fn render_one(
         }
         p { a href=(HERE) { (lang.t("back_to_vendor_requests")) } }
     };
-    let mut resp = layout::page(s, &here, &format!("{} — {}", r.cve, r.vendor_name), body);
-    *resp.status_mut() = status;
-    Ok(resp)
+    Ok(layout::page_status(
+        s,
+        &here,
+        &format!("{} — {}", r.cve, r.vendor_name),
+        body,
+        status,
+    ))
 }
 
 /// `GET /portal/vendor-requests/{id}`.
@@ -287,7 +285,7 @@ pub async fn update(
     .await
     {
         Ok(_) => Ok(see_other(&format!("{HERE}/{id}?ok=updated"))),
-        Err(e) => match in_form(&e) {
+        Err(e) => match form_refusal(&e) {
             Some(status) => {
                 render_one(&state, &s, &id, &f, Some(&api_message(&e)), None, status).await
             }
