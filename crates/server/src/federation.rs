@@ -103,6 +103,7 @@ async fn sync_due(state: &AppState, http: &reqwest::Client) -> Result<(), StoreE
                 .store
                 .record_partner_sync(
                     partner,
+                    &link.url,
                     OffsetDateTime::now_utc(),
                     &outcome,
                     tally.backlog,
@@ -235,6 +236,7 @@ async fn sync_partner(
             .store
             .put_partner_outbox(
                 link.partner,
+                &link.url,
                 item.id,
                 &OutboxEntry {
                     container,

@@ -208,13 +208,17 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Records how a sync attempt ended and releases the lease.
+    /// Records how a sync attempt to `url` ended and releases the lease. When the link
+    /// was moved to another address meanwhile, only the lease is released: the new
+    /// address starts from nothing sent.
     ///
     /// # Errors
     /// On database failure.
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_partner_sync(
         &self,
         partner: MemberId,
+        url: &str,
         now: OffsetDateTime,
         outcome: &SyncOutcome,
         backlog: i64,
@@ -228,7 +232,7 @@ impl Store {
                  last_success = CASE WHEN $8 = 1 THEN $2 ELSE last_success END, \
                  last_error = NULL, failures = 0, next_attempt = 0, watermark_at = $3, \
                  watermark_seq = $4, backlog = $5, pushed = pushed + $6, refused = refused + $7 \
-                 WHERE partner_id = $1",
+                 WHERE partner_id = $1 AND url = $9",
             )
             .bind(partner.to_string())
             .bind(to_ms(now))
@@ -237,7 +241,7 @@ impl Store {
             SyncOutcome::Failed { error, retry_at } => sqlx::query(
                 "UPDATE partner_links SET lease_until = 0, last_error = $2, \
                  failures = failures + 1, next_attempt = $3, backlog = $4, pushed = pushed + $5, \
-                 refused = refused + $6, last_attempt = $7 WHERE partner_id = $1",
+                 refused = refused + $6, last_attempt = $7 WHERE partner_id = $1 AND url = $8",
             )
             .bind(partner.to_string())
             .bind(error.clone())
@@ -248,7 +252,11 @@ impl Store {
             SyncOutcome::Done { contacted, .. } => q.bind(i64::from(*contacted)),
             SyncOutcome::Failed { .. } => q.bind(to_ms(now)),
         };
-        q.execute(&self.pool).await?;
+        q.bind(url).execute(&self.pool).await?;
+        sqlx::query("UPDATE partner_links SET lease_until = 0 WHERE partner_id = $1")
+            .bind(partner.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -294,13 +302,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Records what `partner` was sent of `item`.
+    /// Records what `partner` was sent of `item` at `url`; nothing when the link was
+    /// moved to another address meanwhile.
     ///
     /// # Errors
     /// On database failure.
     pub async fn put_partner_outbox(
         &self,
         partner: MemberId,
+        url: &str,
         item: ItemId,
         entry: &OutboxEntry,
         detail: &str,
@@ -308,7 +318,9 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO partner_outbox (partner_id, item_id, container, revision, state, detail, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (partner_id, item_id) DO UPDATE SET \
+             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS \
+             (SELECT 1 FROM partner_links WHERE partner_id = $1 AND url = $8) \
+             ON CONFLICT (partner_id, item_id) DO UPDATE SET \
              container = $3, revision = $4, state = $5, detail = $6, at = $7",
         )
         .bind(partner.to_string())
@@ -318,6 +330,7 @@ impl Store {
         .bind(entry.state.as_str())
         .bind(detail)
         .bind(to_ms(at))
+        .bind(url)
         .execute(&self.pool)
         .await?;
         Ok(())
