@@ -199,6 +199,8 @@ async fn sync_partner(
         contacted = true;
     }
     for (item, push, entry) in work {
+        tally.backlog -= 1;
+        let had = entry.as_ref().map(|e| e.state);
         let (container, objects) = match push {
             Push::Item => match item_envelope(state, &partner, &item).await? {
                 Some(found) => found,
@@ -222,16 +224,35 @@ async fn sync_partner(
                 },
                 String::new(),
             ),
+            // A partner that holds an earlier version but refuses this one (the
+            // provider tightened the TLP beyond the partner's side of the agreement)
+            // is told to hide the earlier version: it must not keep what the
+            // provider no longer lets it have.
+            Posted::Refused(why) if had == Some(OutboxState::Sent) => {
+                tally.refused += 1;
+                match post(http, link, vec![revocation(&container, &item)]).await {
+                    Posted::Accepted => (
+                        OutboxState::Revoked,
+                        format!("{why}; the earlier version was revoked"),
+                    ),
+                    Posted::Refused(again) | Posted::Failed(again) => {
+                        tally.backlog += 1;
+                        return Ok((failed(link, again), tally));
+                    }
+                }
+            }
             Posted::Refused(why) => {
                 tally.refused += 1;
                 (OutboxState::Refused, why)
             }
-            Posted::Failed(why) => return Ok((failed(link, why), tally)),
+            Posted::Failed(why) => {
+                tally.backlog += 1;
+                return Ok((failed(link, why), tally));
+            }
         };
         if state_after != OutboxState::Refused {
             tally.pushed += 1;
         }
-        tally.backlog -= 1;
         state
             .store
             .put_partner_outbox(

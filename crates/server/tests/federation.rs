@@ -649,6 +649,48 @@ async fn a_push_arrives_as_the_partners_item_and_changes_follow(app: &TestApp) {
     assert_eq!(status["failures"], 0, "{status}");
     assert!(status["last_success"].is_string(), "{status}");
 
+    // The provider tightens another item's TLP beyond B's side of the agreement: B
+    // refuses the new version and is told to hide the one it has.
+    let tightened = post(share(
+        "Tightened later",
+        "green",
+        json!({"classes": ["class2", "partner"]}),
+    ))
+    .await;
+    common::until("the item to tighten at B", || async {
+        titled(&other, &reader, "Tightened later").await.is_some()
+    })
+    .await;
+    let tight_copy = titled(&other, &reader, "Tightened later").await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, v) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/items/{tightened}"),
+            Some(&vendor),
+            Some(share(
+                "Tightened later",
+                "amber",
+                json!({"classes": ["class2", "partner"]}),
+            )),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    common::until("the looser version hidden at B", || async {
+        other
+            .get(&format!("/api/v1/items/{tight_copy}"), &reader)
+            .await
+            .0
+            == 404
+    })
+    .await;
+    assert_eq!(
+        partner_status(app, &c.coordinator, &b_here).await["sync"]["refused"],
+        2
+    );
+
     // The provider narrows the item away from partners: B hides its copy.
     let narrow = |classes: Value| {
         let (app, vendor, shared) = (app, vendor.clone(), shared.clone());
