@@ -29,11 +29,12 @@ use tsunagu_core::item::{Item, ItemStatus};
 use tsunagu_core::member::MemberClass;
 use tsunagu_core::stix;
 use tsunagu_core::user::Viewer;
-use tsunagu_store::{OutboxEntry, OutboxState, PartnerLink, Store, StoreError, SyncOutcome};
+use tsunagu_store::{
+    OutboxEntry, OutboxState, PartnerLink, Store, StoreError, SyncCounts, SyncOutcome,
+};
 
-use crate::api::items::share_item;
 use crate::error::ApiError;
-use crate::interop::{self, Extras, ImportSummary};
+use crate::interop::{self, Extras, ImportSummary, Incoming, Reimport};
 use crate::taxii::MEDIA_TYPE;
 use crate::{AppState, audit_by};
 
@@ -94,7 +95,10 @@ async fn sync_due(state: &AppState, http: &reqwest::Client) -> Result<(), StoreE
             let partner = link.partner;
             let (outcome, tally) = match sync_partner(&state, &http, &link).await {
                 Ok(done) => done,
-                Err(e) => (failed(&link, format!("database: {e}")), Tally::default()),
+                Err(e) => (
+                    failed(&link, format!("database: {e}")),
+                    SyncCounts::default(),
+                ),
             };
             if let SyncOutcome::Failed { error, .. } = &outcome {
                 tracing::warn!(%partner, %error, "partner sync failed; retrying with backoff");
@@ -106,9 +110,7 @@ async fn sync_due(state: &AppState, http: &reqwest::Client) -> Result<(), StoreE
                     &link.url,
                     OffsetDateTime::now_utc(),
                     &outcome,
-                    tally.backlog,
-                    tally.pushed,
-                    tally.refused,
+                    tally,
                 )
                 .await
         });
@@ -121,14 +123,6 @@ async fn sync_due(state: &AppState, http: &reqwest::Client) -> Result<(), StoreE
         }
     }
     Ok(())
-}
-
-/// What one sync did.
-#[derive(Debug, Default)]
-struct Tally {
-    backlog: i64,
-    pushed: i64,
-    refused: i64,
 }
 
 fn failed(link: &PartnerLink, error: String) -> SyncOutcome {
@@ -145,8 +139,8 @@ async fn sync_partner(
     state: &AppState,
     http: &reqwest::Client,
     link: &PartnerLink,
-) -> Result<(SyncOutcome, Tally), StoreError> {
-    let mut tally = Tally::default();
+) -> Result<(SyncOutcome, SyncCounts), StoreError> {
+    let mut tally = SyncCounts::default();
     let member = state.store.member(link.partner).await?;
     let Some(member) = member.filter(|m| m.class == MemberClass::Partner && m.is_active()) else {
         return Ok((
@@ -475,7 +469,11 @@ pub async fn receive(
                     "{external_id} ({title:?}) is beyond the sharing agreement: {why}; nothing was stored"
                 )));
             }
-            incoming.push((external_id, candidate.content, originals));
+            incoming.push(Incoming {
+                external_id,
+                content: candidate.content,
+                originals: Some(originals),
+            });
         }
     }
     apply(store, v, incoming, &revoked, &mut summary).await?;
@@ -524,6 +522,15 @@ async fn check_creators(
         })
         .collect();
     let council = stix::council_identity_id();
+    let speaks_for_itself = objects.iter().all(|o| {
+        o.get("created_by_ref")
+            .and_then(Value::as_str)
+            .is_none_or(|c| c == council)
+    });
+    if speaks_for_itself {
+        // A tsunagu council relays as itself: nothing to check, no member list to load.
+        return Ok(Vec::new());
+    }
     let members = store.members(None).await?;
     let mut out = Vec::new();
     for o in objects {
@@ -573,59 +580,13 @@ async fn check_creators(
 async fn apply(
     store: &Store,
     v: &Viewer,
-    incoming: Vec<(String, tsunagu_core::item::ItemContent, stix::StixOriginals)>,
+    incoming: Vec<Incoming>,
     revoked: &[String],
     summary: &mut ImportSummary,
 ) -> Result<(), ApiError> {
     let now = OffsetDateTime::now_utc();
     let mut tx = store.begin().await?;
-    for (external_id, content, originals) in incoming {
-        let print = interop::fingerprint(&content, Some(&originals));
-        let existing = match tx.external_item(v.member.id, &external_id).await? {
-            Some((id, old)) => tx.item(id).await?.map(|s| (s, old)),
-            None => None,
-        };
-        let id = match existing {
-            Some((stored, old))
-                if old == print
-                    && stored.item.status == ItemStatus::Shared
-                    && stored.item.content.scope == content.scope =>
-            {
-                summary.unchanged.push(stored.item.id);
-                continue;
-            }
-            Some((stored, _)) => {
-                let mut item = stored.item;
-                let revived = item.status == ItemStatus::Retracted;
-                item.content = content;
-                item.status = ItemStatus::Shared;
-                item.revision += 1;
-                item.updated_at = now;
-                tx.update_item(stored.seq, &item, v.user.id).await?;
-                tx.audit(&audit_by(
-                    Some(v),
-                    "item.update",
-                    "item",
-                    &item.id.to_string(),
-                    json!({ "revision": item.revision, "source": external_id, "partner": true, "revived": revived }),
-                ))
-                .await?;
-                summary.updated.push(item.id);
-                item.id
-            }
-            None => {
-                let item = share_item(&mut tx, v, content, &[]).await?;
-                summary.created.push(item.id);
-                tx.hand_over_indicators(item.id, item.content.indicators);
-                item.id
-            }
-        };
-        let json =
-            serde_json::to_string(&originals).map_err(|e| ApiError::Internal(e.to_string()))?;
-        tx.put_item_stix(id, &json).await?;
-        tx.put_external_item(v.member.id, &external_id, id, &print)
-            .await?;
-    }
+    interop::upsert_incoming(&mut tx, v, incoming, summary, Reimport::FromPartner).await?;
     for external_id in revoked {
         let Some((id, _)) = tx.external_item(v.member.id, external_id).await? else {
             summary.skipped.push((

@@ -360,29 +360,32 @@ pub(crate) fn fingerprint(content: &ItemContent, originals: Option<&StixOriginal
     hex::encode(h.finalize())
 }
 
-/// Creates or updates the items of an import, provided by `v`'s member, in one
-/// transaction: all of them or none.
+/// How a source's new version of an item it sent before is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reimport {
+    /// A member's import: the scope the provider chose since is kept, and a retracted
+    /// item stays retracted.
+    KeepScope,
+    /// A partner council's push: the version replaces the item whole, its scope too
+    /// (derived from the agreement and the partner's say), and revives a copy the
+    /// partner had revoked.
+    FromPartner,
+}
+
+/// Creates or updates, in `tx`, the items `v`'s member's source sent, keyed by the
+/// source's ids; records what happened in `summary`.
 ///
 /// # Errors
-/// When the viewer may not act; on database failure.
-pub async fn apply_import(
-    state: &AppState,
+/// On database failure.
+pub(crate) async fn upsert_incoming(
+    tx: &mut tsunagu_store::Tx,
     v: &Viewer,
     incoming: Vec<Incoming>,
-    mut summary: ImportSummary,
-) -> Result<ImportSummary, ApiError> {
-    v.ensure_can_act()?;
+    summary: &mut ImportSummary,
+    mode: Reimport,
+) -> Result<(), ApiError> {
     let now = OffsetDateTime::now_utc();
-    let mut tx = state.store.begin().await?;
-    // A large import writes its indicator index rows at commit, sorted, so the index
-    // grows in key order (16.5 s → 7.2 s for 1M indicators with random values), with a
-    // 16 MiB page cache for the pages still touched at random (the IP index; 32 MiB
-    // was no faster and cost 16 MiB of the 300 MB budget).
-    let indicators: usize = incoming.iter().map(|i| i.content.indicators.len()).sum();
-    if indicators > 100_000 {
-        tx.bulk(16).await?;
-        tx.defer_indicator_index();
-    }
+    let partner = mode == Reimport::FromPartner;
     for inc in incoming {
         let print = fingerprint(&inc.content, inc.originals.as_ref());
         let existing = match tx.external_item(v.member.id, &inc.external_id).await? {
@@ -390,7 +393,7 @@ pub async fn apply_import(
             None => None,
         };
         let id = match existing {
-            Some((stored, _)) if stored.item.status == ItemStatus::Retracted => {
+            Some((stored, _)) if !partner && stored.item.status == ItemStatus::Retracted => {
                 summary.skipped.push((
                     inc.external_id,
                     format!(
@@ -400,32 +403,45 @@ pub async fn apply_import(
                 ));
                 continue;
             }
-            Some((stored, old_print)) if old_print == print => {
+            Some((stored, old_print))
+                if old_print == print
+                    && stored.item.status == ItemStatus::Shared
+                    && (!partner || stored.item.content.scope == inc.content.scope) =>
+            {
                 summary.unchanged.push(stored.item.id);
                 continue;
             }
             Some((stored, _)) => {
                 let mut item = stored.item;
+                let revived = item.status == ItemStatus::Retracted;
                 let mut content = inc.content;
-                content.scope = item.content.scope.clone();
-                content.show_provider_sector = item.content.show_provider_sector;
+                if !partner {
+                    content.scope = item.content.scope.clone();
+                    content.show_provider_sector = item.content.show_provider_sector;
+                }
                 item.content = content;
+                item.status = ItemStatus::Shared;
                 item.revision += 1;
                 item.updated_at = now;
                 tx.update_item(stored.seq, &item, v.user.id).await?;
+                let mut details = json!({ "revision": item.revision, "source": inc.external_id });
+                if partner {
+                    details["partner"] = true.into();
+                    details["revived"] = revived.into();
+                }
                 tx.audit(&audit_by(
                     Some(v),
                     "item.update",
                     "item",
                     &item.id.to_string(),
-                    json!({ "revision": item.revision, "source": inc.external_id }),
+                    details,
                 ))
                 .await?;
                 summary.updated.push(item.id);
                 item.id
             }
             None => {
-                let item = share_item(&mut tx, v, inc.content, &[]).await?;
+                let item = share_item(tx, v, inc.content, &[]).await?;
                 summary.created.push(item.id);
                 tx.hand_over_indicators(item.id, item.content.indicators);
                 item.id
@@ -439,6 +455,32 @@ pub async fn apply_import(
         tx.put_external_item(v.member.id, &inc.external_id, id, &print)
             .await?;
     }
+    Ok(())
+}
+
+/// Creates or updates the items of an import, provided by `v`'s member, in one
+/// transaction: all of them or none.
+///
+/// # Errors
+/// When the viewer may not act; on database failure.
+pub async fn apply_import(
+    state: &AppState,
+    v: &Viewer,
+    incoming: Vec<Incoming>,
+    mut summary: ImportSummary,
+) -> Result<ImportSummary, ApiError> {
+    v.ensure_can_act()?;
+    let mut tx = state.store.begin().await?;
+    // A large import writes its indicator index rows at commit, sorted, so the index
+    // grows in key order (16.5 s → 7.2 s for 1M indicators with random values), with a
+    // 16 MiB page cache for the pages still touched at random (the IP index; 32 MiB
+    // was no faster and cost 16 MiB of the 300 MB budget).
+    let indicators: usize = incoming.iter().map(|i| i.content.indicators.len()).sum();
+    if indicators > 100_000 {
+        tx.bulk(16).await?;
+        tx.defer_indicator_index();
+    }
+    upsert_incoming(&mut tx, v, incoming, &mut summary, Reimport::KeepScope).await?;
     tx.commit().await?;
     Ok(summary)
 }

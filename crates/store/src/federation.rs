@@ -94,6 +94,17 @@ pub struct OutboxEntry {
     pub state: OutboxState,
 }
 
+/// What one sync attempt did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncCounts {
+    /// Items still waiting when it ended.
+    pub backlog: i64,
+    /// Item versions and revocations the partner took.
+    pub pushed: i64,
+    /// Items the partner refused.
+    pub refused: i64,
+}
+
 /// How a sync attempt ended.
 #[derive(Debug, Clone)]
 pub enum SyncOutcome {
@@ -214,16 +225,13 @@ impl Store {
     ///
     /// # Errors
     /// On database failure.
-    #[allow(clippy::too_many_arguments)]
     pub async fn record_partner_sync(
         &self,
         partner: MemberId,
         url: &str,
         now: OffsetDateTime,
         outcome: &SyncOutcome,
-        backlog: i64,
-        pushed: i64,
-        refused: i64,
+        counts: SyncCounts,
     ) -> Result<()> {
         let q = match outcome {
             SyncOutcome::Done { watermark, .. } => sqlx::query(
@@ -247,7 +255,10 @@ impl Store {
             .bind(error.clone())
             .bind(to_ms(*retry_at)),
         };
-        let q = q.bind(backlog).bind(pushed).bind(refused);
+        let q = q
+            .bind(counts.backlog)
+            .bind(counts.pushed)
+            .bind(counts.refused);
         let q = match outcome {
             SyncOutcome::Done { contacted, .. } => q.bind(i64::from(*contacted)),
             SyncOutcome::Failed { .. } => q.bind(to_ms(now)),

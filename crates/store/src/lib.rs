@@ -42,7 +42,7 @@ pub use assets::{AssetRow, ProductCount, SbomRow};
 pub use audit::AuditPage;
 pub use clearances::ClearanceRow;
 pub use consultations::{ConsultationQuery, StoredConsultation};
-pub use federation::{OutboxEntry, OutboxState, PartnerLink, SyncOutcome};
+pub use federation::{OutboxEntry, OutboxState, PartnerLink, SyncCounts, SyncOutcome};
 pub use feedback::StoredFeedback;
 pub use items::{IndicatorMatch, ItemQuery, ItemRead, ReadCounts, StoredItem};
 pub use kev::{KevStatus, StoredKev};
