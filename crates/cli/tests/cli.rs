@@ -164,6 +164,36 @@ async fn demo_writes_working_credentials_for_every_member() {
             checked_passwords += 1;
         }
     }
+    // The demo's advisory and vendor request, through the coordinator's token.
+    let coordinator = creds["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["roles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("coordinator"))
+        })
+        .unwrap()["users"][0]["api_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (path, want) in [
+        ("/api/v1/advisories", "FG-IR-18-384"),
+        ("/api/v1/vendor-requests", "Fortinet PSIRT"),
+    ] {
+        let body = client
+            .get(format!("{}{path}", demo.base))
+            .bearer_auth(&coordinator)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains(want), "{path}: {body}");
+    }
     assert!(demo.terminate().success());
 
     // Restarting the demo on the same directory keeps the council and its secrets.

@@ -553,8 +553,43 @@ async fn seed_assets(
     Ok(())
 }
 
+/// A vendor's CSAF 2.0 advisory for a catalogue entry: FortiOS 6.0.0–6.0.4, which the
+/// demo's members run, affected by CVE-2018-13379 (by CPE), fixed in 6.0.5.
+const DEMO_ADVISORY: &str = r#"{
+  "document": {
+    "category": "csaf_security_advisory", "csaf_version": "2.0",
+    "distribution": {"tlp": {"label": "WHITE"}},
+    "notes": [{"category": "summary", "text": "A path traversal in the FortiOS SSL-VPN web portal lets an unauthenticated attacker download system files, including session files with credentials."}],
+    "publisher": {"category": "vendor", "name": "Fortinet PSIRT", "namespace": "https://www.fortiguard.com"},
+    "title": "FortiOS SSL-VPN path traversal exposes system files",
+    "tracking": {"current_release_date": "2019-05-24T09:00:00+09:00", "id": "FG-IR-18-384",
+      "initial_release_date": "2019-05-24T09:00:00+09:00",
+      "revision_history": [{"date": "2019-05-24T09:00:00+09:00", "number": "1", "summary": "Initial release"}],
+      "status": "final", "version": "1"}
+  },
+  "product_tree": {"branches": [{"category": "vendor", "name": "Fortinet", "branches": [
+    {"category": "product_name", "name": "FortiOS", "branches": [
+      {"category": "product_version_range", "name": "vers:generic/>=6.0.0|<=6.0.4",
+       "product": {"name": "FortiOS 6.0.0 to 6.0.4", "product_id": "FOS-6.0-AFFECTED",
+         "product_identification_helper": {"cpe": "cpe:2.3:o:fortinet:fortios:*:*:*:*:*:*:*:*"}}},
+      {"category": "product_version", "name": "6.0.5",
+       "product": {"name": "FortiOS 6.0.5", "product_id": "FOS-6.0.5",
+         "product_identification_helper": {"cpe": "cpe:2.3:o:fortinet:fortios:6.0.5:*:*:*:*:*:*:*"}}}
+    ]}
+  ]}]},
+  "vulnerabilities": [{
+    "cve": "CVE-2018-13379",
+    "notes": [{"category": "description", "text": "Improper limitation of a pathname in the SSL-VPN web portal."}],
+    "product_status": {"known_affected": ["FOS-6.0-AFFECTED"], "fixed": ["FOS-6.0.5"]},
+    "remediations": [{"category": "vendor_fix", "details": "Upgrade to FortiOS 6.0.5 or later.", "product_ids": ["FOS-6.0-AFFECTED"]}],
+    "threats": [{"category": "exploit_status", "details": "Exploited in the wild."}]
+  }]
+}"#;
+
 /// Loads [`DEMO_KEV`] into the catalogue as the coordinator, through the same path as
-/// `tsunagu import kev`.
+/// `tsunagu import kev`; imports [`DEMO_ADVISORY`] (each member's page of it names its
+/// own affected FortiGates) and asks the vendor about the FortiOS entry (no SMTP relay
+/// in the demo, so the request waits for an answer recorded by hand).
 async fn seed_catalogue(
     store: &Store,
     founded: &[tsunagu_core::member::Member],
@@ -567,6 +602,23 @@ async fn seed_catalogue(
     let viewer = member_viewer(store, coordinator, sharers).await?;
     let state = crate::AppState::new(store.clone(), crate::Config::default());
     crate::api::kev::import_feed(&state, &viewer, DEMO_KEV).await?;
+    crate::api::advisories::import_advisory(&state, &viewer, DEMO_ADVISORY.as_bytes()).await?;
+    let (_, axum::Json(_request)) = crate::api::vendor::open(
+        axum::extract::State(state),
+        crate::extract::Auth(viewer),
+        axum::extract::Path("CVE-2018-13379".to_owned()),
+        crate::extract::ApiJson(crate::api::vendor::VendorRequestForm {
+            vendor_member: None,
+            vendor_name: Some("Fortinet PSIRT".into()),
+            contact_email: Some("psirt@fortinet.example".into()),
+            product: Some("FortiOS".into()),
+            message: "Several members still run FortiOS 6.0.x on internet-facing VPN gateways. \
+                      Please confirm the fixed versions for every supported branch and whether \
+                      session files exposed before patching need the credentials reset."
+                .into(),
+        }),
+    )
+    .await?;
     Ok(())
 }
 
