@@ -221,8 +221,10 @@ pub fn notice_email_body(kind: NoticeKind, m: &NoticeMessage) -> String {
     )
 }
 
+/// The event of the delivery of `revision`: what that revision did, not what the alert
+/// is now (an update delivered after a later withdrawal is still an update).
 fn event_name(alert: &Alert, revision: i64) -> &'static str {
-    if alert.status == AlertStatus::Withdrawn {
+    if alert.status == AlertStatus::Withdrawn && revision == alert.revision {
         "alert.withdrawn"
     } else if revision == 1 {
         "alert.published"
